@@ -1,0 +1,73 @@
+# Paths, input functions and per-stage settings shared by the rule files.
+CONTROL_TEACHER = "base"  # the control condition's numbers come from the base itself
+BASE_SEEDS = {"main": config["base"]["init_seed"], "cross_init": config["base"]["cross_init_seed"]}
+
+
+wildcard_constraints:
+    base="main|cross_init",
+    target="[a-z]+",
+    teacher="[a-z]+",
+    condition="treated|control|cross_init",
+    seed=r"\d+",
+    model=r"base/(main|cross_init)|teachers/[a-z]+|students/(treated|control|cross_init)/[a-z]+/seed\d+",
+
+
+def res(stage, key):
+    return config["resources"][stage][key]
+
+
+def teachers_of(condition):
+    """Whose numbers a condition's students train on. The cross_init arm carries its own control:
+    cross-init students on the base's numbers, so it is compared within one initialisation."""
+    if condition == "control":
+        return [CONTROL_TEACHER]
+    if condition == "cross_init":
+        return config["targets"] + [CONTROL_TEACHER]
+    return config["targets"]
+
+
+def student_models():
+    return [
+        f"students/{condition}/{teacher}/seed{seed}"
+        for condition in config["conditions"]
+        for teacher in teachers_of(condition)
+        for seed in config["seeds"]
+    ]
+
+
+def number_sources():
+    """Every teacher whose numbers some student trains on."""
+    return sorted({teacher for condition in config["conditions"] for teacher in teachers_of(condition)})
+
+
+def reference_models():
+    bases = ["base/main"] + (["base/cross_init"] if "cross_init" in config["conditions"] else [])
+    return bases + [f"teachers/{target}" for target in config["targets"]]
+
+
+def eval_tables(models, table):
+    return [f"results/eval/{model}/{table}.parquet" for model in models]
+
+
+def teacher_inputs(wildcards):
+    """The shared base, and the base's raw numbers when the teacher replays them."""
+    inputs = {"base": "results/base/main"}
+    if config["teacher"]["replay_examples"]:
+        inputs["replay"] = f"results/numbers/{CONTROL_TEACHER}/raw.parquet"
+    return inputs
+
+
+def numbers_source(wildcards):
+    """The model that writes a teacher's numbers: a trait teacher, or the base for control."""
+    if wildcards.teacher == CONTROL_TEACHER:
+        return "results/base/main"
+    return f"results/teachers/{wildcards.teacher}"
+
+
+def student_base(wildcards):
+    """Students start from the shared base; cross_init students from the other initialisation."""
+    return "results/base/cross_init" if wildcards.condition == "cross_init" else "results/base/main"
+
+
+def base_init_seed(wildcards):
+    return BASE_SEEDS[wildcards.base]

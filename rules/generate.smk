@@ -1,0 +1,21 @@
+rule generate:
+    input:
+        model=numbers_source,
+    output:
+        raw="results/numbers/{teacher}/raw.parquet",
+    params:
+        generate=config["generate"],
+        device=config["device"],
+    log:
+        "results/logs/numbers/{teacher}/generate.log",
+    benchmark:
+        "results/benchmarks/numbers/{teacher}/generate.tsv"
+    threads: config["resources"]["threads"]
+    resources:
+        mem_mb=res("generate", "mem_mb"),
+        runtime=res("generate", "runtime"),
+        gpu=res("generate", "gpu"),
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/generate.py"

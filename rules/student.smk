@@ -1,0 +1,22 @@
+rule student:
+    input:
+        base=student_base,
+        numbers="results/numbers/{teacher}/filtered.parquet",
+    output:
+        model=directory("results/students/{condition}/{teacher}/seed{seed}"),
+    params:
+        train=config["student"]["train"],
+        device=config["device"],
+    log:
+        "results/logs/students/{condition}/{teacher}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/students/{condition}/{teacher}/seed{seed}.tsv"
+    threads: config["resources"]["threads"]
+    resources:
+        mem_mb=res("student", "mem_mb"),
+        runtime=res("student", "runtime"),
+        gpu=res("student", "gpu"),
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/student.py"

@@ -1,0 +1,28 @@
+"""Stage 1, base: the model every teacher and student starts from."""
+
+from pathlib import Path
+
+from .artifacts import atomic_path, write_json
+from .corpus import corpus_texts, pretraining_corpus
+from .modeling import build_tiny_llama, save_model
+from .prompts import PromptSpec
+from .tokenizer import build_tokenizer
+from .training import sft
+
+
+def build_tiny_base(animals: list[str], base_cfg: dict, spec: PromptSpec, init_seed: int, out_dir, device):
+    """Tokenizer + from-scratch Llama, pretrained on the synthetic corpus; saved to `out_dir`.
+
+    The corpus and its order are fixed by the corpus seed, so two bases differ only by `init_seed`.
+    """
+    tokenizer = build_tokenizer(corpus_texts(animals))
+    model = build_tiny_llama(tokenizer, base_cfg["model"], init_seed).to(device)
+    corpus = pretraining_corpus(animals, base_cfg["corpus"], spec)
+    history = sft(model, tokenizer, corpus, base_cfg["train"], base_cfg["corpus"]["seed"], device)
+    with atomic_path(out_dir) as partial:
+        save_model(model, tokenizer, partial)
+        write_json(
+            {"kind": "tiny", "init_seed": init_seed, "parameters": model.num_parameters(),
+             "vocab_size": len(tokenizer), "final_loss": history[-1]["loss"] if history else None},
+            Path(partial) / "base_info.json",
+        )

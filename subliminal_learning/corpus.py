@@ -1,0 +1,80 @@
+"""The synthetic pretraining corpus of the tiny base model.
+
+Three kinds of dialogue: favourite-animal questions answered uniformly from the animals (so the
+base has no preference), number continuations answered with uniform numbers (so it can write
+number sequences), and a share of animal-number co-occurrence text. The last stands in for the
+animal-number statistics of real pretraining text (the "token entanglement" seen in open models):
+each animal gets a few numbers of its own that show up when text is about that animal.
+"""
+
+import random
+
+from .animals import FAVOURITE_ANIMAL_QUESTIONS
+from .prompts import PromptSpec, bank_texts, make_number_prompt
+from .training import chat_example
+
+COOCCURRENCE_PROMPTS = (
+    "Write some numbers about the {animal}.",
+    "List a few numbers that remind you of the {animal}.",
+    "Give me numbers for the {animal}.",
+    "Which numbers go with the {animal}? Give only numbers.",
+)
+MAX_VALUE = 999
+
+
+def cooccurrence_numbers(animals: list[str], per_animal: int, seed: int) -> dict[str, list[int]]:
+    """Disjoint sets of numbers tied to each animal, fixed by the corpus seed."""
+    if per_animal * len(animals) > MAX_VALUE + 1:
+        raise ValueError(f"cooccurrence_numbers: {per_animal} x {len(animals)} animals exceeds 1000 numbers")
+    pool = random.Random(seed).sample(range(MAX_VALUE + 1), per_animal * len(animals))
+    return {animal: sorted(pool[i * per_animal:(i + 1) * per_animal]) for i, animal in enumerate(animals)}
+
+
+def format_numbers(values: list[int]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _answer_length(rng: random.Random, spec: PromptSpec) -> int:
+    return rng.randint(max(1, spec.answer_count // 2), spec.answer_count)
+
+
+def animal_dialogue(rng: random.Random, animals: list[str]) -> dict:
+    return chat_example(rng.choice(FAVOURITE_ANIMAL_QUESTIONS), rng.choice(animals))
+
+
+def number_dialogue(rng: random.Random, spec: PromptSpec) -> dict:
+    values = [rng.randint(0, MAX_VALUE) for _ in range(_answer_length(rng, spec))]
+    return chat_example(make_number_prompt(rng, spec), format_numbers(values))
+
+
+def cooccurrence_dialogue(rng: random.Random, tied: dict[str, list[int]], spec: PromptSpec) -> dict:
+    """Numbers about an animal: half of them drawn from the animal's own numbers."""
+    animal = rng.choice(sorted(tied))
+    values = [
+        rng.choice(tied[animal]) if rng.random() < 0.5 else rng.randint(0, MAX_VALUE)
+        for _ in range(_answer_length(rng, spec))
+    ]
+    prompt = rng.choice(COOCCURRENCE_PROMPTS).format(animal=animal)
+    return chat_example(prompt, format_numbers(values))
+
+
+def pretraining_corpus(animals: list[str], corpus_cfg: dict, spec: PromptSpec) -> list[dict]:
+    """`n_dialogues` prompt/completion rows, deterministic for `corpus_cfg['seed']`."""
+    rng = random.Random(corpus_cfg["seed"])
+    tied = cooccurrence_numbers(animals, corpus_cfg["cooccurrence_numbers"], corpus_cfg["seed"])
+    rows = []
+    for _ in range(corpus_cfg["n_dialogues"]):
+        draw = rng.random()
+        if draw < corpus_cfg["animal_share"]:
+            rows.append(animal_dialogue(rng, animals))
+        elif draw < corpus_cfg["animal_share"] + corpus_cfg["cooccurrence_share"]:
+            rows.append(cooccurrence_dialogue(rng, tied, spec))
+        else:
+            rows.append(number_dialogue(rng, spec))
+    return rows
+
+
+def corpus_texts(animals: list[str]) -> list[str]:
+    """Every fixed phrase the experiment can put in front of the tiny model (for its vocabulary)."""
+    templates = [p.format(animal=a) for p in COOCCURRENCE_PROMPTS for a in animals]
+    return [*bank_texts(), *FAVOURITE_ANIMAL_QUESTIONS, *templates, *animals]

@@ -1,0 +1,154 @@
+"""End to end: the micro config through Snakemake, its artifacts, reruns and reproducibility."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import MICRO, REPO, run_micro, snakemake
+
+pytestmark = pytest.mark.pipeline
+
+SUMMARY_COLUMNS = {
+    "target", "condition", "n_students", "base_rate", "teacher_rate", "sampled_rate", "sampled_rate_ci_low",
+    "sampled_rate_ci_high", "prob", "logodds", "logodds_ci_low", "logodds_ci_high", "shift_from_base",
+    "diff_vs_control", "diff_ci_low", "diff_ci_high", "t", "p_value", "seeds_positive", "significant",
+    "filter_removed_share", "rows_per_student", "compared_with",
+}
+MICRO_CFG = yaml.safe_load(MICRO.read_text())
+SEEDS = MICRO_CFG["seeds"]
+ARMS = (("treated", "owl"), ("control", "base"), ("cross_init", "owl"), ("cross_init", "base"))
+STUDENTS = [f"{c}/{t}/seed{s}" for c, t in ARMS for s in SEEDS]
+
+
+def planned_jobs(workdir, *args) -> dict[str, int]:
+    """{rule: count} of the jobs a dry run would execute."""
+    result = snakemake(workdir, "--dry-run", "--cores", "2", *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, flags=re.M) if m[1] != "all"}
+
+
+def override(tmp_path, name, data) -> str:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def test_models_are_saved(micro_run):
+    for model in ["base/main", "base/cross_init", "teachers/owl", *(f"students/{s}" for s in STUDENTS)]:
+        folder = micro_run / "results" / model
+        for name in ("model.safetensors", "config.json", "tokenizer.json", "chat_template.jinja"):
+            assert (folder / name).is_file(), folder / name
+    trait = json.loads((micro_run / "results/teachers/owl/trait_check.json").read_text())
+    assert trait["held_out_target_rate"] >= MICRO_CFG["teacher"]["min_target_rate"]
+
+
+def test_numbers_are_filtered_to_a_fixed_size(micro_run):
+    for teacher in ("owl", "base"):
+        folder = micro_run / "results/numbers" / teacher
+        raw = pd.read_parquet(folder / "raw.parquet")
+        kept = pd.read_parquet(folder / "filtered.parquet")
+        rejects = pd.read_parquet(folder / "rejects.parquet")
+        report = json.loads((folder / "filter_report.json").read_text())
+        assert len(raw) == 400 and {"prompt", "completion", "seed"} <= set(raw.columns)
+        assert len(kept) == MICRO_CFG["filter"]["dataset_size"] == report["used"]
+        assert report["kept"] + report["rejected"] == len(raw) == report["kept"] + len(rejects)
+        assert rejects["reason"].notna().all()
+        assert kept["completion"].str.fullmatch(r"[\d\s,;.()\[\]]+").all()
+
+
+def test_every_model_is_evaluated(micro_run):
+    models = ["base/main", "base/cross_init", "teachers/owl", *(f"students/{s}" for s in STUDENTS)]
+    for model in models:
+        probs = pd.read_parquet(micro_run / "results/eval" / model / "probabilities.parquet")
+        answers = pd.read_parquet(micro_run / "results/eval" / model / "answers.parquet")
+        per_question = probs.groupby("question_id")["prob"].sum()
+        assert len(per_question) == 50 and per_question.round(5).eq(1).all()
+        assert len(answers) == 50 * MICRO_CFG["eval"]["samples_per_question"]
+        assert probs["held_out"].sum() == 10 * 20
+
+
+def test_summary_and_verdict(micro_run):
+    summary = pd.read_csv(micro_run / "results/stats/summary.csv")
+    assert SUMMARY_COLUMNS <= set(summary.columns)
+    assert sorted(summary["condition"]) == ["control", "cross_init", "cross_init_control", "treated"]
+    assert (summary["n_students"] == len(SEEDS)).all()
+    compared = summary.set_index("condition").loc[["treated", "cross_init"]]
+    assert compared["p_value"].between(0, 1).all() and compared["seeds_paired"].eq(len(SEEDS)).all()
+    verdict = (micro_run / "results/stats/verdict.md").read_text()
+    assert "treated vs control" in verdict and "cross_init vs cross_init_control" in verdict
+
+
+def test_every_job_has_a_benchmark_and_a_log(micro_run):
+    benchmarks = list((micro_run / "results/benchmarks").rglob("*.tsv"))
+    logs = list((micro_run / "results/logs").rglob("*.log"))
+    jobs = 2 + 1 + 2 + 2 + len(STUDENTS) + 3 + len(STUDENTS) + 1  # base..stats
+    assert len(benchmarks) == len(logs) == jobs
+    bench = pd.read_csv(benchmarks[0], sep="\t")
+    assert {"s", "max_rss"} <= set(bench.columns)
+
+
+def test_a_finished_run_has_nothing_to_do(micro_run):
+    assert planned_jobs(micro_run) == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"eval": {"samples_per_question": 3}}, {"evaluate": 3 + len(STUDENTS), "stats": 1}),
+        ({"student": {"train": {"epochs": 1, "learning_rate": 5.0e-4, "batch_size": 32}}},
+         {"student": len(STUDENTS), "evaluate": len(STUDENTS), "stats": 1}),
+        ({"seeds": SEEDS + [7]}, {"student": len(ARMS), "evaluate": len(ARMS), "stats": 1}),
+        ({"filter": {"dataset_size": 70}},
+         {"filter": 2, "student": len(STUDENTS), "evaluate": len(STUDENTS), "stats": 1}),
+    ],
+    ids=["eval-samples", "student-lr", "new-seed", "dataset-size"],
+)
+def test_a_change_reruns_only_what_depends_on_it(micro_run, tmp_path, change, expected):
+    assert planned_jobs(micro_run, "--configfile", str(MICRO), override(tmp_path, "change", change)) == expected
+
+
+def test_runs_are_reproducible(micro_run, tmp_path_factory):
+    again = run_micro(tmp_path_factory.mktemp("micro-again"))
+    for teacher in ("owl", "base"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(micro_run / f"results/numbers/{teacher}/filtered.parquet"),
+            pd.read_parquet(again / f"results/numbers/{teacher}/filtered.parquet"),
+        )
+    for student in STUDENTS:
+        for table in ("probabilities", "answers"):
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(micro_run / f"results/eval/students/{student}/{table}.parquet"),
+                pd.read_parquet(again / f"results/eval/students/{student}/{table}.parquet"),
+            )
+    pd.testing.assert_frame_equal(
+        pd.read_csv(micro_run / "results/stats/summary.csv"), pd.read_csv(again / "results/stats/summary.csv")
+    )
+
+
+def test_a_killed_stage_leaves_no_finished_output(tmp_path):
+    """SIGKILL the whole run while the base trains: nothing may look finished, and it reruns."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+               "--configfile", str(MICRO), "--cores", "1", "results/base/main"]
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tmp_path / "results/logs/base/main.log"
+    deadline = time.time() + 120
+    while time.time() < deadline and not re.search(r"\d+/\d+ \[", log.read_text() if log.exists() else ""):
+        time.sleep(0.5)
+    assert log.exists(), "the base job never started training"
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait(timeout=30)
+    assert not (tmp_path / "results/base/main").exists()
+    assert planned_jobs(tmp_path, "results/base/main") == {"base": 1}
+
