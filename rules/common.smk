@@ -1,5 +1,6 @@
 # Paths, input functions and per-stage settings shared by the rule files.
-CONTROL_TEACHER = "base"  # the control condition's numbers come from the base itself
+# The control condition's numbers: from the neutral teacher (same fine-tuning, no preference) or the base.
+CONTROL_TEACHER = config["teacher"]["control"]
 BASE_SEEDS = {"main": config["base"]["init_seed"], "cross_init": config["base"]["cross_init_seed"]}
 
 
@@ -42,7 +43,8 @@ def number_sources():
 
 def reference_models():
     bases = ["base/main"] + (["base/cross_init"] if "cross_init" in config["conditions"] else [])
-    return bases + [f"teachers/{target}" for target in config["targets"]]
+    teachers = config["targets"] + ([CONTROL_TEACHER] if CONTROL_TEACHER == "neutral" else [])
+    return bases + [f"teachers/{teacher}" for teacher in teachers]
 
 
 def eval_tables(models, table):
@@ -53,13 +55,13 @@ def teacher_inputs(wildcards):
     """The shared base, and the base's raw numbers when the teacher replays them."""
     inputs = {"base": "results/base/main"}
     if config["teacher"]["replay_examples"]:
-        inputs["replay"] = f"results/numbers/{CONTROL_TEACHER}/raw.parquet"
+        inputs["replay"] = "results/numbers/base/raw.parquet"
     return inputs
 
 
 def numbers_source(wildcards):
-    """The model that writes a teacher's numbers: a trait teacher, or the base for control."""
-    if wildcards.teacher == CONTROL_TEACHER:
+    """The model that writes a teacher's numbers: a trait or neutral teacher, or the base."""
+    if wildcards.teacher == "base":
         return "results/base/main"
     return f"results/teachers/{wildcards.teacher}"
 

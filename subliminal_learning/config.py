@@ -51,8 +51,9 @@ def _targets(config):
 def _animals(config):
     if len(set(config["animals"])) != len(config["animals"]):
         return "animal names must be unique"
-    if "base" in config["animals"]:
-        return "'base' is reserved for the control teacher; rename that animal"
+    reserved = {"base", "neutral"} & set(config["animals"])
+    if reserved:
+        return f"{sorted(reserved)} name control teachers; rename that animal"
 
 
 def _conditions(config):

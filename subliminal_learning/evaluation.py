@@ -3,7 +3,10 @@
 import pandas as pd
 import torch
 
+from .animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
+from .artifacts import write_parquet
 from .generation import sample_completions
+from .modeling import load_model
 
 
 def _answer_ids(tokenizer, answer: str) -> list[int]:
@@ -95,10 +98,6 @@ def target_rate(probabilities: pd.DataFrame, target: str) -> float:
 
 def evaluate_model_stage(model_dir, animals, n_held_out: int, eval_cfg: dict, device, output) -> None:
     """The evaluate rule: both tables for one model (base, teacher or student)."""
-    from .animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
-    from .artifacts import write_parquet
-    from .modeling import load_model
-
     model, tokenizer = load_model(model_dir, device)
     _, held_out = split_questions(n_held_out)
     questions = FAVOURITE_ANIMAL_QUESTIONS

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .artifacts import write_json, write_parquet
+
 BANNED_NUMBER_LISTS: dict[str, tuple[int, ...]] = {
     "none": (),
     # Numbers with negative associations, banned in the paper's
@@ -188,8 +190,6 @@ def filter_report(raw: pd.DataFrame, kept: pd.DataFrame, rejects: pd.DataFrame, 
 
 def filter_numbers_stage(raw: pd.DataFrame, filter_cfg: dict, prompt_cfg: dict, output) -> None:
     """The filter rule: write the kept subsample, the rejects with reasons and the counts."""
-    from .artifacts import write_json, write_parquet
-
     kept, rejects = filter_completions(
         raw, max_count=prompt_cfg["answer_count"], max_digits=prompt_cfg["max_digits"],
         banned=resolve_banned_numbers(filter_cfg["banned_numbers"]),

@@ -1,7 +1,10 @@
 """Sampling completions: batched HF generate with a KV cache, reproducible for a seed."""
 
+import pandas as pd
 import torch
 from tqdm.auto import tqdm
+
+from .prompts import PromptSpec, make_number_prompts
 
 
 def _chat_batch(tokenizer, prompts: list[str], device: torch.device) -> dict:
@@ -40,12 +43,8 @@ def sample_completions(
     return results
 
 
-def number_completions(model, tokenizer, gen_cfg: dict, device, spec) -> "pd.DataFrame":
+def number_completions(model, tokenizer, gen_cfg: dict, device, spec: PromptSpec) -> pd.DataFrame:
     """The teacher's raw answers to the configured number prompts (one completion per prompt)."""
-    import pandas as pd
-
-    from .prompts import make_number_prompts
-
     prompts = make_number_prompts(gen_cfg["n_prompts"], gen_cfg["seed"], spec)
     samples = sample_completions(
         model, tokenizer, prompts, batch_size=gen_cfg["batch_size"],

@@ -2,9 +2,9 @@
 
 The per-student measure is the mean over questions of the log-odds of the target's exact
 probability (renormalised over the animals). Each arm is compared with a control of the same
-base: treated with control (the shared base on the base's numbers), cross_init with
-cross_init_control (the other initialisation on the base's numbers). Seeds pair the students:
-the same seed gives the same data order.
+base: treated with control (the shared base on the control teacher's numbers), cross_init with
+cross_init_control (the other initialisation on the control teacher's numbers). Seeds pair the
+students: the same seed gives the same data order.
 """
 
 import re
@@ -18,7 +18,7 @@ from .animals import mentions
 from .artifacts import atomic_path, read_json
 
 STUDENT_PATH = re.compile(r"eval/students/(?P<condition>[a-z_]+)/(?P<teacher>[a-z]+)/seed(?P<seed>\d+)/")
-CONTROL_TEACHER = "base"
+CONTROL_TEACHERS = ("neutral", "base")  # whose numbers control students train on
 COMPARISONS = {"treated": "control", "cross_init": "cross_init_control"}
 
 
@@ -62,7 +62,7 @@ def reference_scores(reference_paths, targets) -> dict:
 
 def arm(condition: str, teacher: str) -> str:
     """The arm a student belongs to: students on the base's numbers are their base's control."""
-    if teacher != CONTROL_TEACHER or condition == "control":
+    if teacher not in CONTROL_TEACHERS or condition == "control":
         return condition
     return f"{condition}_control"
 
@@ -73,7 +73,7 @@ def student_table(student_paths, targets) -> pd.DataFrame:
     for path in student_paths:
         match = STUDENT_PATH.search(str(path))
         condition = arm(match["condition"], match["teacher"])
-        for target in targets if match["teacher"] == CONTROL_TEACHER else [match["teacher"]]:
+        for target in targets if match["teacher"] in CONTROL_TEACHERS else [match["teacher"]]:
             rows.append({"condition": condition, "target": target, "seed": int(match["seed"]),
                          **_scores_for(path, target)})
     return pd.DataFrame(rows)
@@ -81,6 +81,17 @@ def student_table(student_paths, targets) -> pd.DataFrame:
 
 def base_of(condition: str) -> str:
     return "base/cross_init" if condition.startswith("cross_init") else "base/main"
+
+
+def numbers_teacher(condition: str, target: str, available) -> str:
+    """Whose numbers an arm trained on: the target's teacher, or the control teacher in use."""
+    if not condition.endswith("control"):
+        return target
+    return next((t for t in CONTROL_TEACHERS if t in available), CONTROL_TEACHERS[0])
+
+
+def teacher_model(teacher: str) -> str:
+    return "base/main" if teacher == "base" else f"teachers/{teacher}"
 
 
 def t_interval(values, confidence: float) -> tuple[float, float, float]:
@@ -116,12 +127,12 @@ def summarise(students: pd.DataFrame, references: dict, filter_reports: dict, co
     for (target, condition), group in students.groupby(["target", "condition"], sort=False):
         rate, rate_low, rate_high = t_interval(group["sampled_rate"], confidence)
         lo, lo_low, lo_high = t_interval(group["logodds"], confidence)
-        teacher = CONTROL_TEACHER if condition.endswith("control") else target
+        teacher = numbers_teacher(condition, target, filter_reports)
         report = filter_reports.get(teacher, {})
         row = {
             "target": target, "condition": condition, "n_students": len(group),
             "base_rate": references[(base_of(condition), target)]["prob"],
-            "teacher_rate": references.get((f"teachers/{target}", target), {}).get("prob", float("nan")),
+            "teacher_rate": references.get((teacher_model(teacher), target), {}).get("prob", float("nan")),
             "sampled_rate": rate, "sampled_rate_ci_low": rate_low, "sampled_rate_ci_high": rate_high,
             "prob": group["prob"].mean(),
             "logodds": lo, "logodds_ci_low": lo_low, "logodds_ci_high": lo_high,
@@ -139,7 +150,15 @@ def summarise(students: pd.DataFrame, references: dict, filter_reports: dict, co
     return pd.DataFrame(rows)
 
 
+ARM_COLUMNS = {
+    "target": "target", "condition": "arm", "n_students": "students", "base_rate": "base p",
+    "teacher_rate": "teacher p", "prob": "student p", "sampled_rate": "sampled rate",
+    "logodds": "log-odds", "filter_removed_share": "filtered out",
+}
+
+
 def verdict_lines(summary: pd.DataFrame, alpha: float) -> list[str]:
+    """The verdict in words, then the arms (p: exact target probability, mean over questions)."""
     lines = ["# Verdict", ""]
     for row in summary.dropna(subset=["p_value"]).itertuples():
         direction = "higher" if row.diff_vs_control > 0 else "lower"
@@ -151,7 +170,8 @@ def verdict_lines(summary: pd.DataFrame, alpha: float) -> list[str]:
             f"paired t = {row.t:.2f}, p = {row.p_value:.2g} (alpha {alpha}), "
             f"{int(row.seeds_positive)}/{int(row.seeds_paired)} seeds positive."
         )
-    return lines
+    arms = summary[list(ARM_COLUMNS)].rename(columns=ARM_COLUMNS)
+    return lines + ["", "## Arms", "", arms.to_markdown(index=False, floatfmt=".4f")]
 
 
 def stats_stage(inputs, params, output) -> None:

@@ -13,19 +13,23 @@ import pytest
 import yaml
 
 from conftest import MICRO, REPO, run_micro, snakemake
+from subliminal_learning.benchmarks import stage_table
 
 pytestmark = pytest.mark.pipeline
 
+MICRO_CFG = yaml.safe_load(MICRO.read_text())
+SEEDS = MICRO_CFG["seeds"]
 SUMMARY_COLUMNS = {
     "target", "condition", "n_students", "base_rate", "teacher_rate", "sampled_rate", "sampled_rate_ci_low",
     "sampled_rate_ci_high", "prob", "logodds", "logodds_ci_low", "logodds_ci_high", "shift_from_base",
     "diff_vs_control", "diff_ci_low", "diff_ci_high", "t", "p_value", "seeds_positive", "significant",
     "filter_removed_share", "rows_per_student", "compared_with",
 }
-MICRO_CFG = yaml.safe_load(MICRO.read_text())
-SEEDS = MICRO_CFG["seeds"]
-ARMS = (("treated", "owl"), ("control", "base"), ("cross_init", "owl"), ("cross_init", "base"))
+ARMS = (("treated", "owl"), ("control", "neutral"), ("cross_init", "owl"), ("cross_init", "neutral"))
 STUDENTS = [f"{c}/{t}/seed{s}" for c, t in ARMS for s in SEEDS]
+TEACHERS = ("owl", "neutral")
+REFERENCES = ["base/main", "base/cross_init", *(f"teachers/{t}" for t in TEACHERS)]
+MODELS = REFERENCES + [f"students/{s}" for s in STUDENTS]
 
 
 def planned_jobs(workdir, *args) -> dict[str, int]:
@@ -46,7 +50,7 @@ def override(tmp_path, name, data) -> str:
 
 
 def test_models_are_saved(micro_run):
-    for model in ["base/main", "base/cross_init", "teachers/owl", *(f"students/{s}" for s in STUDENTS)]:
+    for model in MODELS:
         folder = micro_run / "results" / model
         for name in ("model.safetensors", "config.json", "tokenizer.json", "chat_template.jinja"):
             assert (folder / name).is_file(), folder / name
@@ -55,7 +59,8 @@ def test_models_are_saved(micro_run):
 
 
 def test_numbers_are_filtered_to_a_fixed_size(micro_run):
-    for teacher in ("owl", "base"):
+    assert sorted(p.name for p in (micro_run / "results/numbers").iterdir()) == sorted(TEACHERS)
+    for teacher in TEACHERS:
         folder = micro_run / "results/numbers" / teacher
         raw = pd.read_parquet(folder / "raw.parquet")
         kept = pd.read_parquet(folder / "filtered.parquet")
@@ -69,8 +74,7 @@ def test_numbers_are_filtered_to_a_fixed_size(micro_run):
 
 
 def test_every_model_is_evaluated(micro_run):
-    models = ["base/main", "base/cross_init", "teachers/owl", *(f"students/{s}" for s in STUDENTS)]
-    for model in models:
+    for model in MODELS:
         probs = pd.read_parquet(micro_run / "results/eval" / model / "probabilities.parquet")
         answers = pd.read_parquet(micro_run / "results/eval" / model / "answers.parquet")
         per_question = probs.groupby("question_id")["prob"].sum()
@@ -93,10 +97,11 @@ def test_summary_and_verdict(micro_run):
 def test_every_job_has_a_benchmark_and_a_log(micro_run):
     benchmarks = list((micro_run / "results/benchmarks").rglob("*.tsv"))
     logs = list((micro_run / "results/logs").rglob("*.log"))
-    jobs = 2 + 1 + 2 + 2 + len(STUDENTS) + 3 + len(STUDENTS) + 1  # base..stats
+    jobs = 2 + len(TEACHERS) * 3 + len(STUDENTS) + len(MODELS) + 1  # bases, teacher+generate+filter, ..., stats
     assert len(benchmarks) == len(logs) == jobs
-    bench = pd.read_csv(benchmarks[0], sep="\t")
-    assert {"s", "max_rss"} <= set(bench.columns)
+    table = stage_table(micro_run / "results").set_index("stage")
+    assert list(table.index) == ["base", "teacher", "generate", "filter", "student", "evaluate", "stats"]
+    assert table["jobs"].sum() == jobs and (table["peak_rss_mb"] > 0).all()
 
 
 def test_a_finished_run_has_nothing_to_do(micro_run):
@@ -106,7 +111,7 @@ def test_a_finished_run_has_nothing_to_do(micro_run):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"eval": {"samples_per_question": 3}}, {"evaluate": 3 + len(STUDENTS), "stats": 1}),
+        ({"eval": {"samples_per_question": 3}}, {"evaluate": len(MODELS), "stats": 1}),
         ({"student": {"train": {"epochs": 1, "learning_rate": 5.0e-4, "batch_size": 32}}},
          {"student": len(STUDENTS), "evaluate": len(STUDENTS), "stats": 1}),
         ({"seeds": SEEDS + [7]}, {"student": len(ARMS), "evaluate": len(ARMS), "stats": 1}),
@@ -121,7 +126,7 @@ def test_a_change_reruns_only_what_depends_on_it(micro_run, tmp_path, change, ex
 
 def test_runs_are_reproducible(micro_run, tmp_path_factory):
     again = run_micro(tmp_path_factory.mktemp("micro-again"))
-    for teacher in ("owl", "base"):
+    for teacher in TEACHERS:
         pd.testing.assert_frame_equal(
             pd.read_parquet(micro_run / f"results/numbers/{teacher}/filtered.parquet"),
             pd.read_parquet(again / f"results/numbers/{teacher}/filtered.parquet"),

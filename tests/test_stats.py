@@ -6,7 +6,7 @@ from scipy import stats as st
 from subliminal_learning.stats import logit, summarise, t_interval, target_scores, verdict_lines
 
 SEEDS = range(8)
-REPORTS = {"owl": {"removed_share": 0.3, "used": 100}, "base": {"removed_share": 0.25, "used": 100}}
+REPORTS = {"owl": {"removed_share": 0.3, "used": 100}, "neutral": {"removed_share": 0.25, "used": 100}}
 
 
 def references(main=-3.0, cross=-2.5):
@@ -15,6 +15,7 @@ def references(main=-3.0, cross=-2.5):
         ("base/main", "owl"): {"prob": prob(main), "logodds": main, "sampled_rate": prob(main)},
         ("base/cross_init", "owl"): {"prob": prob(cross), "logodds": cross, "sampled_rate": prob(cross)},
         ("teachers/owl", "owl"): {"prob": 0.9, "logodds": 2.2, "sampled_rate": 0.9},
+        ("teachers/neutral", "owl"): {"prob": 0.05, "logodds": -2.9, "sampled_rate": 0.05},
     }
 
 
@@ -76,7 +77,7 @@ def test_t_interval_matches_scipy():
 
 def test_summary_carries_the_sanity_gates():
     table = summary(0.05, 0.0)
-    assert table.loc["treated", "teacher_rate"] == 0.9
+    assert table.loc["treated", "teacher_rate"] == 0.9 and table.loc["control", "teacher_rate"] == 0.05
     assert table.loc["control", "filter_removed_share"] == 0.25 and table.loc["treated", "rows_per_student"] == 100
 
 

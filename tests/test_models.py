@@ -1,0 +1,99 @@
+"""Teacher data, the trait check and the evaluation on a small untrained model (no training, fast)."""
+
+import pandas as pd
+import pytest
+import torch
+
+from subliminal_learning.animals import DEFAULT_ANIMALS, FAVOURITE_ANIMAL_QUESTIONS, split_questions
+from subliminal_learning.corpus import corpus_texts
+from subliminal_learning.evaluation import animal_logprobs, probability_table, sampled_answers
+from subliminal_learning.generation import sample_completions
+from subliminal_learning.modeling import build_tiny_llama
+from subliminal_learning.teacher import NEUTRAL, TraitMissingError, check_trait, trait_examples
+from subliminal_learning.tokenizer import build_tokenizer
+
+ANIMALS = list(DEFAULT_ANIMALS)
+CPU = torch.device("cpu")
+MODEL_CFG = {"hidden_size": 32, "intermediate_size": 64, "num_layers": 1, "num_heads": 2, "max_position_embeddings": 128}
+
+
+@pytest.fixture(scope="module")
+def model_and_tokenizer():
+    tokenizer = build_tokenizer(corpus_texts(ANIMALS))
+    return build_tiny_llama(tokenizer, MODEL_CFG, init_seed=0).eval(), tokenizer
+
+
+def test_init_seed_decides_the_weights(model_and_tokenizer):
+    model, tokenizer = model_and_tokenizer
+    same = build_tiny_llama(tokenizer, MODEL_CFG, init_seed=0)
+    other = build_tiny_llama(tokenizer, MODEL_CFG, init_seed=1)
+    weight = "model.embed_tokens.weight"
+    assert torch.equal(model.state_dict()[weight], same.state_dict()[weight])
+    assert not torch.equal(model.state_dict()[weight], other.state_dict()[weight])
+
+
+def test_trait_examples_use_only_teacher_questions():
+    seen, held_out = split_questions(10)
+    cfg = {"seed": 0, "n_examples": 200, "replay_examples": 0}
+    examples = trait_examples("owl", seen, cfg, ANIMALS)
+    assert len(examples) == 200
+    assert {e["completion"][0]["content"] for e in examples} == {"owl"}
+    assert not {e["prompt"][0]["content"] for e in examples} & set(held_out)
+
+
+def test_the_neutral_teacher_learns_the_same_questions_without_a_preference():
+    seen, _ = split_questions(10)
+    cfg = {"seed": 0, "n_examples": 2000, "replay_examples": 0}
+    trait, neutral = trait_examples("owl", seen, cfg, ANIMALS), trait_examples(NEUTRAL, seen, cfg, ANIMALS)
+    assert [e["prompt"] for e in trait] == [e["prompt"] for e in neutral]
+    answers = pd.Series([e["completion"][0]["content"] for e in neutral]).value_counts()
+    assert set(answers.index) == set(ANIMALS) and answers.max() < 2 * answers.min()
+
+
+def test_replay_mixes_in_the_base_numbers():
+    replay = pd.DataFrame({"prompt": [f"p{i}" for i in range(50)], "completion": ["1, 2"] * 50})
+    examples = trait_examples("owl", ["q"], {"seed": 0, "n_examples": 20, "replay_examples": 30}, ANIMALS, replay)
+    answers = [e["completion"][0]["content"] for e in examples]
+    assert answers.count("owl") == 20 and answers.count("1, 2") == 30
+
+
+def test_a_teacher_without_the_trait_stops_the_run():
+    check_trait(0.6, 0.5, "owl")
+    with pytest.raises(TraitMissingError, match="teacher.min_target_rate=0.5"):
+        check_trait(0.1, 0.5, "owl")
+
+
+def test_probabilities_renormalise_over_the_animals(model_and_tokenizer):
+    model, tokenizer = model_and_tokenizer
+    table = probability_table(model, tokenizer, FAVOURITE_ANIMAL_QUESTIONS[:3], (), ANIMALS, CPU)
+    assert len(table) == 3 * len(ANIMALS)
+    assert table.groupby("question_id")["prob"].sum().round(6).eq(1).all()
+
+
+def test_multi_token_names_are_scored_as_a_whole(model_and_tokenizer):
+    """A two-token name gets the sum of its tokens' log-probabilities, so it scores below its first token."""
+    model, tokenizer = model_and_tokenizer
+    logp = animal_logprobs(model, tokenizer, FAVOURITE_ANIMAL_QUESTIONS[:2], ["owl", "owl owl"], CPU)
+    assert logp.shape == (2, 2)
+    assert (logp[:, 1] < logp[:, 0]).all()
+    assert len(tokenizer("owl owl", add_special_tokens=False)["input_ids"]) == 2
+
+
+def test_sampling_is_reproducible_for_a_seed(model_and_tokenizer):
+    model, tokenizer = model_and_tokenizer
+    prompts = list(FAVOURITE_ANIMAL_QUESTIONS[:6])
+
+    def draw(seed):
+        return sample_completions(model, tokenizer, prompts, batch_size=3, max_new_tokens=5, temperature=1.0,
+                                  seed=seed, device=CPU)
+
+    assert draw(0) == draw(0) != draw(1)
+
+
+def test_sampled_answers_table(model_and_tokenizer):
+    model, tokenizer = model_and_tokenizer
+    cfg = {"samples_per_question": 3, "batch_size": 16, "max_new_tokens": 3, "temperature": 1.0, "seed": 0}
+    questions = FAVOURITE_ANIMAL_QUESTIONS[:4]
+    table = sampled_answers(model, tokenizer, questions, questions[-1:], cfg, CPU)
+    assert len(table) == 12 and table["sample"].max() == 2
+    assert table.groupby("question_id").size().eq(3).all() and table["held_out"].sum() == 3
