@@ -79,6 +79,33 @@ def student_table(student_paths, targets) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def animal_table(student_paths) -> pd.DataFrame:
+    """Every animal's mean log-odds per student: arm, teacher, seed, animal, logodds."""
+    frames = []
+    for path in student_paths:
+        match = STUDENT_PATH.search(str(path))
+        probs = pd.read_parquet(path)
+        logodds = probs.assign(logodds=logit(probs["prob"])).groupby("animal")["logodds"].mean()
+        frames.append(pd.DataFrame({
+            "condition": arm(match["condition"], match["teacher"]), "teacher": match["teacher"],
+            "seed": int(match["seed"]), "animal": logodds.index, "logodds": logodds.to_numpy(),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def target_rank(animals: pd.DataFrame, condition: str, reference: str, target: str) -> int:
+    """Where the target's paired shift ranks among all animals' shifts (1 = the largest increase).
+
+    A trait that transferred should move its own animal more than the others; training on any
+    teacher's numbers also moves the other animals, so the rank tells how specific a shift is.
+    """
+    arms = animals[((animals["condition"] == condition) & (animals["teacher"] == target))
+                   | (animals["condition"] == reference)]
+    wide = arms.pivot_table(index=["animal", "seed"], columns="condition", values="logodds")
+    shift = (wide[condition] - wide[reference]).groupby("animal").mean()
+    return int(shift.rank(ascending=False, method="min")[target])
+
+
 def base_of(condition: str) -> str:
     return "base/cross_init" if condition.startswith("cross_init") else "base/main"
 
@@ -117,8 +144,9 @@ def paired_difference(students: pd.DataFrame, condition: str, reference: str, co
     }
 
 
-def summarise(students: pd.DataFrame, references: dict, filter_reports: dict, confidence: float, alpha: float):
-    """The summary table: one row per target x condition."""
+def summarise(students: pd.DataFrame, references: dict, filter_reports: dict, confidence: float, alpha: float,
+              animals: pd.DataFrame | None = None):
+    """The summary table: one row per target x condition (`animals`, if given, adds the target's rank)."""
     students = students.copy()
     students["shift"] = [
         row.logodds - references[(base_of(row.condition), row.target)]["logodds"] for row in students.itertuples()
@@ -146,6 +174,9 @@ def summarise(students: pd.DataFrame, references: dict, filter_reports: dict, co
             row["compared_with"] = reference
             row.update(paired_difference(pair, condition, reference, confidence))
             row["significant"] = bool(row["p_value"] < alpha)
+            if animals is not None:
+                row["target_rank"] = target_rank(animals, condition, reference, target)
+                row["n_animals"] = animals["animal"].nunique()
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -155,6 +186,13 @@ ARM_COLUMNS = {
     "teacher_rate": "teacher p", "prob": "student p", "sampled_rate": "sampled rate",
     "logodds": "log-odds", "filter_removed_share": "filtered out",
 }
+
+
+def _rank_sentence(row) -> str:
+    if pd.isna(getattr(row, "target_rank", float("nan"))):
+        return ""
+    return (f" Specificity: {row.target}'s shift ranks {int(row.target_rank)} of {int(row.n_animals)} animals "
+            "(1 = the largest increase).")
 
 
 def verdict_lines(summary: pd.DataFrame, alpha: float) -> list[str]:
@@ -169,6 +207,7 @@ def verdict_lines(summary: pd.DataFrame, alpha: float) -> list[str]:
             f"{row.diff_vs_control:+.4f} (95% CI {row.diff_ci_low:+.4f} to {row.diff_ci_high:+.4f}), "
             f"paired t = {row.t:.2f}, p = {row.p_value:.2g} (alpha {alpha}), "
             f"{int(row.seeds_positive)}/{int(row.seeds_paired)} seeds positive."
+            + _rank_sentence(row)
         )
     arms = summary[list(ARM_COLUMNS)].rename(columns=ARM_COLUMNS)
     return lines + ["", "## Arms", "", arms.to_markdown(index=False, floatfmt=".4f")]
@@ -181,7 +220,7 @@ def stats_stage(inputs, params, output) -> None:
     references = reference_scores(inputs.references, targets)
     reports = {Path(p).parent.name: read_json(p) for p in inputs.filter_reports}
     cfg = params.stats
-    summary = summarise(students, references, reports, cfg["confidence"], cfg["alpha"])
+    summary = summarise(students, references, reports, cfg["confidence"], cfg["alpha"], animal_table(inputs.students))
     for frame, path in ((students, output.per_student), (summary, output.summary)):
         with atomic_path(path) as partial:
             frame.to_csv(partial, index=False)

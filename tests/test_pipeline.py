@@ -23,7 +23,7 @@ SUMMARY_COLUMNS = {
     "target", "condition", "n_students", "base_rate", "teacher_rate", "sampled_rate", "sampled_rate_ci_low",
     "sampled_rate_ci_high", "prob", "logodds", "logodds_ci_low", "logodds_ci_high", "shift_from_base",
     "diff_vs_control", "diff_ci_low", "diff_ci_high", "t", "p_value", "seeds_positive", "significant",
-    "filter_removed_share", "rows_per_student", "compared_with",
+    "filter_removed_share", "rows_per_student", "compared_with", "target_rank", "n_animals",
 }
 ARMS = (("treated", "owl"), ("control", "neutral"), ("cross_init", "owl"), ("cross_init", "neutral"))
 STUDENTS = [f"{c}/{t}/seed{s}" for c, t in ARMS for s in SEEDS]

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from subliminal_learning.stats import logit, summarise, t_interval, target_scores, verdict_lines
+from subliminal_learning.stats import logit, summarise, t_interval, target_rank, target_scores, verdict_lines
 
 SEEDS = range(8)
 REPORTS = {"owl": {"removed_share": 0.3, "used": 100}, "neutral": {"removed_share": 0.25, "used": 100}}
@@ -94,3 +94,29 @@ def test_target_scores_average_over_questions():
     assert scores["prob"] == pytest.approx(0.4)
     assert scores["logodds"] == pytest.approx((logit(0.2) + logit(0.6)) / 2)
     assert scores["sampled_rate"] == pytest.approx(0.75)
+
+
+def animals_frame(target_shift, other_shifts, seeds=4):
+    """Every arm's log-odds for each animal per seed; the treated arms shift by the given amounts."""
+    rows = []
+    arms = (("control", "neutral", False), ("treated", "owl", True),
+            ("cross_init_control", "neutral", False), ("cross_init", "owl", True))
+    for seed in range(seeds):
+        for animal, shift in {"owl": target_shift, **other_shifts}.items():
+            for condition, teacher, shifted in arms:
+                rows.append({"condition": condition, "teacher": teacher, "seed": seed, "animal": animal,
+                             "logodds": -3.0 + (shift + 0.001 * seed if shifted else 0.0)})
+    return pd.DataFrame(rows)
+
+
+def test_target_rank_says_how_specific_a_shift_is():
+    assert target_rank(animals_frame(0.05, {"cat": 0.01, "dog": -0.02}), "treated", "control", "owl") == 1
+    assert target_rank(animals_frame(0.05, {"cat": 0.08, "dog": 0.06}), "treated", "control", "owl") == 3
+
+
+def test_verdict_reports_the_rank():
+    table = summarise(students(0.05, 0.0), references(), REPORTS, 0.95, 0.01,
+                      animals_frame(0.05, {"cat": 0.08}))
+    treated = table.set_index("condition").loc["treated"]
+    assert treated["target_rank"] == 2 and treated["n_animals"] == 2
+    assert "ranks 2 of 2 animals" in "\n".join(verdict_lines(table, 0.01))
