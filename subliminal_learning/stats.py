@@ -61,7 +61,7 @@ def reference_scores(reference_paths, targets) -> dict:
 
 
 def arm(condition: str, teacher: str) -> str:
-    """The arm a student belongs to: students on the base's numbers are their base's control."""
+    """The arm a student belongs to: students on a control teacher's numbers are their base's control."""
     if teacher not in CONTROL_TEACHERS or condition == "control":
         return condition
     return f"{condition}_control"
