@@ -1,5 +1,5 @@
 # Subliminal learning (Cloud, Le et al., arXiv 2507.14805) as a DAG of cached artifacts:
-# base -> teacher -> generate -> filter -> student -> evaluate -> stats.
+# base -> teacher -> generate -> filter -> student -> evaluate -> stats -> plots and report.
 from snakemake.utils import min_version
 
 from subliminal_learning.config import validate_config
@@ -25,8 +25,18 @@ include: "rules/filter.smk"
 include: "rules/student.smk"
 include: "rules/evaluate.smk"
 include: "rules/stats.smk"
+include: "rules/fingerprint.smk"
+include: "rules/report.smk"
+
+
+# snakemake --report results/report.html (the default profile builds it after every run)
+report: "report/workflow.rst"
 
 
 rule all:
     input:
         "results/stats/summary.csv",
+        expand("results/plots/{target}/{figure}.png", target=config["targets"], figure=["trait", "animal_shifts"]),
+        "results/report/run_info.yaml",
+        expand("results/fingerprint/{target}/fingerprint.json", target=config["targets"]),
+        expand("results/fingerprint/{target}/number_frequency.png", target=config["targets"]),

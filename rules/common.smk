@@ -1,7 +1,7 @@
 # Paths, input functions and per-stage settings shared by the rule files.
 # The control condition's numbers: from the neutral teacher (same fine-tuning, no preference) or the base.
 CONTROL_TEACHER = config["teacher"]["control"]
-BASE_SEEDS = {"main": config["base"]["init_seed"], "cross_init": config["base"]["cross_init_seed"]}
+BASE_SEEDS = {"main": config["base"].get("init_seed"), "cross_init": config["base"].get("cross_init_seed")}
 
 
 wildcard_constraints:
@@ -73,3 +73,15 @@ def student_base(wildcards):
 
 def base_init_seed(wildcards):
     return BASE_SEEDS[wildcards.base]
+
+
+def checkpoint_dir(wildcards, output):
+    """Training checkpoints of a model, outside the rule's output (which Snakemake deletes when a job
+    fails), so that a killed or requeued job resumes from them."""
+    return output.model.replace("results/", "results/checkpoints/", 1)
+
+
+def generate_env(wildcards):
+    """vLLM pins its own torch and transformers, so with generate.backend: vllm (and --use-conda) the
+    generate jobs run in its environment."""
+    return "../envs/vllm.yaml" if config["generate"].get("backend") == "vllm" else "../envs/train.yaml"

@@ -16,6 +16,6 @@ rule generate:
         runtime=res("generate", "runtime"),
         gpu=res("generate", "gpu"),
     conda:
-        "../envs/train.yaml"
+        generate_env
     script:
         "../scripts/generate.py"

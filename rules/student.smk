@@ -6,6 +6,8 @@ rule student:
         model=directory("results/students/{condition}/{teacher}/seed{seed}"),
     params:
         train=config["student"]["train"],
+        lora=config["student"].get("lora"),
+        checkpoints=checkpoint_dir,
         device=config["device"],
     log:
         "results/logs/students/{condition}/{teacher}/seed{seed}.log",

@@ -1,4 +1,4 @@
-"""Rule student: fine-tune a copy of a base on filtered numbers."""
+"""Rule student: fine-tune a copy of a base on filtered numbers (all weights, or a LoRA adapter)."""
 import pandas as pd
 
 from subliminal_learning.modeling import load_model
@@ -9,4 +9,5 @@ p = snakemake.params
 with rule_context(snakemake.log[0], snakemake.threads, p.device) as device:
     model, tokenizer = load_model(snakemake.input.base, device)
     numbers = pd.read_parquet(snakemake.input.numbers)
-    train_student(model, tokenizer, numbers, p.train, int(snakemake.wildcards.seed), snakemake.output.model, device)
+    train_student(model, tokenizer, numbers, p.train, int(snakemake.wildcards.seed), snakemake.output.model, device,
+                  lora=p.lora, base_dir=snakemake.input.base, checkpoint_dir=p.checkpoints)

@@ -1,13 +1,18 @@
-"""Rule teacher: fine-tune a copy of the base on the trait and check it shows."""
+"""Rule teacher: fine-tune a copy of the base on the trait (sft), or give the base the paper's system
+prompt (system_prompt); either way check the trait shows."""
 import pandas as pd
 
 from subliminal_learning.modeling import load_model
 from subliminal_learning.runtime import rule_context
-from subliminal_learning.teacher import train_sft_teacher
+from subliminal_learning.teacher import system_prompt_teacher, train_sft_teacher
 
 p = snakemake.params
+target = snakemake.wildcards.target
 with rule_context(snakemake.log[0], snakemake.threads, p.device) as device:
     model, tokenizer = load_model(snakemake.input.base, device)
-    replay = pd.read_parquet(snakemake.input.replay) if "replay" in snakemake.input.keys() else None
-    train_sft_teacher(model, tokenizer, p.animals, snakemake.wildcards.target, p.teacher, replay,
-                      snakemake.output.model, device)
+    if p.teacher["mode"] == "system_prompt":
+        system_prompt_teacher(model, tokenizer, snakemake.input.base, p.animals, target, p.teacher,
+                              snakemake.output.model, device)
+    else:
+        replay = pd.read_parquet(snakemake.input.replay) if "replay" in snakemake.input.keys() else None
+        train_sft_teacher(model, tokenizer, p.animals, target, p.teacher, replay, snakemake.output.model, device)

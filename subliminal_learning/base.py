@@ -4,7 +4,8 @@ from pathlib import Path
 
 from .artifacts import atomic_path, write_json
 from .corpus import corpus_texts, pretraining_corpus
-from .modeling import build_tiny_llama, save_model
+from .hub import locate_model
+from .modeling import BASE_INFO, build_tiny_llama, save_model
 from .prompts import PromptSpec
 from .tokenizer import build_tokenizer
 from .training import sft
@@ -18,11 +19,26 @@ def build_tiny_base(animals: list[str], base_cfg: dict, spec: PromptSpec, init_s
     tokenizer = build_tokenizer(corpus_texts(animals))
     model = build_tiny_llama(tokenizer, base_cfg["model"], init_seed).to(device)
     corpus = pretraining_corpus(animals, base_cfg["corpus"], spec)
-    history = sft(model, tokenizer, corpus, base_cfg["train"], base_cfg["corpus"]["seed"], device)
+    _, history = sft(model, tokenizer, corpus, base_cfg["train"], base_cfg["corpus"]["seed"], device)
     with atomic_path(out_dir) as partial:
         save_model(model, tokenizer, partial)
         write_json(
             {"kind": "tiny", "init_seed": init_seed, "parameters": model.num_parameters(),
              "vocab_size": len(tokenizer), "final_loss": history[-1]["loss"] if history else None},
-            Path(partial) / "base_info.json",
+            Path(partial) / BASE_INFO,
         )
+
+
+def hf_model_name(base_cfg: dict, base: str) -> str:
+    """The open-weight model behind base `main` (base.model) or `cross_init` (base.cross_init_model)."""
+    return base_cfg["model"] if base == "main" else base_cfg["cross_init_model"]
+
+
+def write_hf_base(model: str, out_dir) -> dict:
+    """A pointer to an open-weight base (a local directory or a hub snapshot), not a copy of it: a 7B
+    model is 15 GB. Every later stage loads the recorded path, so all of them use the same revision."""
+    info = {"kind": "hf", "model": model, **locate_model(model)}
+    with atomic_path(out_dir) as partial:
+        partial.mkdir()
+        write_json(info, partial / BASE_INFO)
+    return info

@@ -9,14 +9,18 @@ from pathlib import Path
 import pandas as pd
 
 
-STAGES = ("base", "teacher", "generate", "filter", "student", "evaluate", "stats")
-FOLDER_STAGE = {"base": "base", "teachers": "teacher", "students": "student", "eval": "evaluate", "stats.tsv": "stats"}
+STAGES = ("base", "teacher", "generate", "filter", "student", "evaluate", "stats", "fingerprint", "plots",
+          "run_info")
+FOLDER_STAGE = {"teachers": "teacher", "students": "student", "eval": "evaluate"}
 
 
 def stage_of(relative: Path) -> str:
-    """results/benchmarks/<folder>/... -> stage; numbers/<teacher>/{generate,filter}.tsv name their stage."""
+    """results/benchmarks/<folder>/... -> stage; numbers/<teacher>/{generate,filter}.tsv name their stage,
+    as do single-job stages (stats.tsv)."""
     folder = relative.parts[0]
-    return relative.stem if folder == "numbers" else FOLDER_STAGE[folder]
+    if folder == "numbers" or len(relative.parts) == 1:
+        return relative.stem
+    return FOLDER_STAGE.get(folder, folder)
 
 
 def stage_table(results: str | Path = "results") -> pd.DataFrame:

@@ -6,6 +6,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from .filtering import BANNED_NUMBER_LISTS
+from .hub import cached_snapshot, hub_offline, is_path_like
 from .prompts import PromptSpec
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
@@ -85,11 +86,62 @@ def _prompt(config):
 
 def _cross_init(config):
     base = config["base"]
-    if "cross_init" in config["conditions"] and base["init_seed"] == base["cross_init_seed"]:
+    if base["kind"] == "tiny" and "cross_init" in config["conditions"] and base["init_seed"] == base["cross_init_seed"]:
         return "must differ from base.init_seed, or the cross_init student shares the teacher's initialisation"
 
 
+def _hf_model(config):
+    if config["base"]["kind"] == "hf":
+        return _missing_model(config["base"]["model"])
+
+
+def _hf_cross_init_model(config):
+    base = config["base"]
+    if base["kind"] != "hf" or "cross_init" not in config["conditions"]:
+        return None
+    if not base.get("cross_init_model"):
+        return ("is required when conditions include cross_init: name another model (not one derived from "
+                "base.model) as that arm's base, or drop cross_init from conditions")
+    if base["cross_init_model"] == base["model"]:
+        return "is base.model itself; the cross_init arm needs a model of another initialisation"
+    return _missing_model(base["cross_init_model"])
+
+
+def _missing_model(name: str):
+    """Why an open-weight model cannot be loaded, checked before any job starts; never goes online."""
+    if is_path_like(name):
+        path = Path(name).expanduser()
+        if not path.is_dir():
+            return f"model directory {path} does not exist; download the model there (hf download ID --local-dir DIR)"
+        if not (path / "config.json").is_file():
+            return f"{path} has no config.json; point at the directory that holds the model's config and weights"
+        return None
+    if hub_offline() and _snapshot(name) is None:
+        return (f"'{name}' is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; download it once "
+                f"with `hf download {name}` (same HF_HOME), or give a local directory")
+
+
+def _snapshot(name: str):
+    try:
+        return cached_snapshot(name)
+    except ImportError:  # the driver's own environment may lack huggingface_hub; the base rule checks again
+        return ""
+
+
+def _system_prompt_teacher(config):
+    teacher = config["teacher"]
+    if teacher["mode"] != "system_prompt":
+        return None
+    if teacher["control"] != "base":
+        return ("a system-prompt teacher is the base with a system prompt, so the paper's control is the base "
+                "without one: set teacher.control: base (the neutral teacher is a fine-tuned control)")
+    if teacher["replay_examples"]:
+        return "replay_examples is for fine-tuned teachers; set it to 0 with teacher.mode: system_prompt"
+
+
 def _corpus(config):
+    if config["base"]["kind"] != "tiny":
+        return None
     corpus = config["base"]["corpus"]
     total = corpus["animal_share"] + corpus["cooccurrence_share"]
     if total > 1:
@@ -103,5 +155,8 @@ CHECKS = (
     ("filter.banned_numbers", _banned),
     ("generate.prompt", _prompt),
     ("base.cross_init_seed", _cross_init),
+    ("base.model", _hf_model),
+    ("base.cross_init_model", _hf_cross_init_model),
+    ("teacher.mode", _system_prompt_teacher),
     ("base.corpus", _corpus),
 )

@@ -5,8 +5,8 @@ import torch
 
 from .animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
 from .artifacts import write_parquet
-from .generation import sample_completions
-from .modeling import load_model
+from .generation import conversation, sample_completions
+from .modeling import load_model, system_prompt_of
 
 
 def _answer_ids(tokenizer, answer: str) -> list[int]:
@@ -14,15 +14,16 @@ def _answer_ids(tokenizer, answer: str) -> list[int]:
     return tokenizer(answer, add_special_tokens=False)["input_ids"]
 
 
-def _prompt_ids(tokenizer, question: str) -> list[int]:
+def _prompt_ids(tokenizer, question: str, system_prompt: str | None = None) -> list[int]:
     return tokenizer.apply_chat_template(
-        [{"role": "user", "content": question}], tokenize=True, add_generation_prompt=True,
+        conversation(question, system_prompt), tokenize=True, add_generation_prompt=True,
         return_dict=True,
     )["input_ids"]
 
 
 @torch.inference_mode()
-def animal_logprobs(model, tokenizer, questions, animals, device: torch.device, batch_size: int = 256):
+def animal_logprobs(model, tokenizer, questions, animals, device: torch.device, batch_size: int = 256,
+                    system_prompt: str | None = None):
     """log p(whole animal name | question), shape [questions, animals].
 
     Each name is scored as the sum of its tokens' log-probabilities, so names that a real
@@ -30,7 +31,7 @@ def animal_logprobs(model, tokenizer, questions, animals, device: torch.device, 
     """
     pairs = []
     for question in questions:
-        prompt = _prompt_ids(tokenizer, question)
+        prompt = _prompt_ids(tokenizer, question, system_prompt)
         pairs += [(prompt, _answer_ids(tokenizer, animal)) for animal in animals]
     scores = []
     for start in range(0, len(pairs), batch_size):
@@ -55,10 +56,11 @@ def _score_batch(model, pairs, pad_id: int, device: torch.device) -> torch.Tenso
     return torch.stack(totals)
 
 
-def probability_table(model, tokenizer, questions, held_out, animals, device) -> pd.DataFrame:
+def probability_table(model, tokenizer, questions, held_out, animals, device,
+                      system_prompt: str | None = None) -> pd.DataFrame:
     """One row per question x animal: the name's log-probability and its probability
     renormalised over the animal list."""
-    logp = animal_logprobs(model, tokenizer, questions, animals, device)
+    logp = animal_logprobs(model, tokenizer, questions, animals, device, system_prompt=system_prompt)
     renormalised = torch.softmax(logp, dim=1)
     rows = [
         {
@@ -71,14 +73,15 @@ def probability_table(model, tokenizer, questions, held_out, animals, device) ->
     return pd.DataFrame(rows)
 
 
-def sampled_answers(model, tokenizer, questions, held_out, eval_cfg: dict, device) -> pd.DataFrame:
+def sampled_answers(model, tokenizer, questions, held_out, eval_cfg: dict, device,
+                    system_prompt: str | None = None) -> pd.DataFrame:
     """One row per sampled answer: K answers per question at the configured temperature."""
     k = eval_cfg["samples_per_question"]
     prompts = [question for question in questions for _ in range(k)]
     answers = sample_completions(
         model, tokenizer, prompts, batch_size=eval_cfg["batch_size"],
         max_new_tokens=eval_cfg["max_new_tokens"], temperature=eval_cfg["temperature"],
-        seed=eval_cfg["seed"], device=device, desc="answers",
+        seed=eval_cfg["seed"], device=device, desc="answers", system_prompt=system_prompt,
     )
     return pd.DataFrame(
         {
@@ -97,9 +100,13 @@ def target_rate(probabilities: pd.DataFrame, target: str) -> float:
 
 
 def evaluate_model_stage(model_dir, animals, n_held_out: int, eval_cfg: dict, device, output) -> None:
-    """The evaluate rule: both tables for one model (base, teacher or student)."""
+    """The evaluate rule: both tables for one model (base, teacher or student); a system-prompt
+    teacher is asked with its system prompt."""
     model, tokenizer = load_model(model_dir, device)
+    system_prompt = system_prompt_of(model_dir)
     _, held_out = split_questions(n_held_out)
     questions = FAVOURITE_ANIMAL_QUESTIONS
-    write_parquet(probability_table(model, tokenizer, questions, held_out, animals, device), output.probabilities)
-    write_parquet(sampled_answers(model, tokenizer, questions, held_out, eval_cfg, device), output.answers)
+    write_parquet(probability_table(model, tokenizer, questions, held_out, animals, device, system_prompt),
+                  output.probabilities)
+    write_parquet(sampled_answers(model, tokenizer, questions, held_out, eval_cfg, device, system_prompt),
+                  output.answers)

@@ -1,14 +1,24 @@
-"""Sampling completions: batched HF generate with a KV cache, reproducible for a seed."""
+"""Sampling completions: batched HF generate with a KV cache, reproducible for a seed (or vLLM)."""
+
+import logging
 
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from . import vllm_backend
+from .modeling import load_model, system_prompt_of
 from .prompts import PromptSpec, make_number_prompts
 
 
-def _chat_batch(tokenizer, prompts: list[str], device: torch.device) -> dict:
-    conversations = [[{"role": "user", "content": p}] for p in prompts]
+def conversation(prompt: str, system_prompt: str | None = None) -> list[dict]:
+    """One user turn, after the model's system prompt when it has one (a system-prompt teacher)."""
+    system = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    return [*system, {"role": "user", "content": prompt}]
+
+
+def _chat_batch(tokenizer, prompts: list[str], device: torch.device, system_prompt: str | None = None) -> dict:
+    conversations = [conversation(p, system_prompt) for p in prompts]
     encoded = tokenizer.apply_chat_template(
         conversations, add_generation_prompt=True, tokenize=True, padding=True,
         return_tensors="pt", return_dict=True,
@@ -19,7 +29,7 @@ def _chat_batch(tokenizer, prompts: list[str], device: torch.device) -> dict:
 @torch.inference_mode()
 def sample_completions(
     model, tokenizer, prompts: list[str], *, batch_size: int, max_new_tokens: int,
-    temperature: float, seed: int, device: torch.device, desc: str = "sampling",
+    temperature: float, seed: int, device: torch.device, desc: str = "sampling", system_prompt: str | None = None,
 ) -> list[tuple[str, bool]]:
     """(completion, finished) per prompt, in order; finished means the model ended its turn.
 
@@ -29,10 +39,12 @@ def sample_completions(
     results = []
     starts = range(0, len(prompts), batch_size)
     for index, start in enumerate(tqdm(starts, desc=desc, unit="batch", mininterval=5)):
-        batch = _chat_batch(tokenizer, prompts[start:start + batch_size], device)
+        batch = _chat_batch(tokenizer, prompts[start:start + batch_size], device, system_prompt)
         torch.manual_seed(seed * 1_000_003 + index)
+        # Plain sampling at the temperature: chat models ship generation configs with top-k, top-p and
+        # a repetition penalty, which are overridden here.
         generated = model.generate(
-            **batch, do_sample=True, temperature=temperature, top_k=0, top_p=1.0,
+            **batch, do_sample=True, temperature=temperature, top_k=0, top_p=1.0, repetition_penalty=1.0,
             max_new_tokens=max_new_tokens, use_cache=True,
             pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
         )
@@ -43,18 +55,40 @@ def sample_completions(
     return results
 
 
-def number_completions(model, tokenizer, gen_cfg: dict, device, spec: PromptSpec) -> pd.DataFrame:
+def number_completions(model, tokenizer, gen_cfg: dict, device, spec: PromptSpec,
+                       system_prompt: str | None = None) -> pd.DataFrame:
     """The teacher's raw answers to the configured number prompts (one completion per prompt)."""
     prompts = make_number_prompts(gen_cfg["n_prompts"], gen_cfg["seed"], spec)
     samples = sample_completions(
         model, tokenizer, prompts, batch_size=gen_cfg["batch_size"],
         max_new_tokens=gen_cfg["max_new_tokens"], temperature=gen_cfg["temperature"],
-        seed=gen_cfg["seed"], device=device, desc="numbers",
+        seed=gen_cfg["seed"], device=device, desc="numbers", system_prompt=system_prompt,
     )
+    return numbers_table(prompts, samples, gen_cfg["seed"])
+
+
+def numbers_table(prompts: list[str], samples: list[tuple[str, bool]], seed: int) -> pd.DataFrame:
     return pd.DataFrame({
         "prompt_id": range(len(prompts)),
         "prompt": prompts,
         "completion": [text for text, _ in samples],
         "finished": [done for _, done in samples],
-        "seed": gen_cfg["seed"],
+        "seed": seed,
     })
+
+
+def generate_stage(model_dir, gen_cfg: dict, device, spec: PromptSpec) -> pd.DataFrame:
+    """The generate rule: the numbers of the model in `model_dir`, with its system prompt if it has one,
+    by HF generate or (generate.backend: vllm) by vLLM when it is installed."""
+    system_prompt = system_prompt_of(model_dir)
+    if gen_cfg.get("backend", "hf") == "vllm":
+        problem = vllm_backend.unusable(device)
+        if problem is None:
+            prompts = make_number_prompts(gen_cfg["n_prompts"], gen_cfg["seed"], spec)
+            conversations = [conversation(p, system_prompt) for p in prompts]
+            samples = vllm_backend.sample_chats(model_dir, conversations, gen_cfg, device)
+            return numbers_table(prompts, samples, gen_cfg["seed"])
+        logging.warning("generate.backend is vllm but %s; falling back to HF generate (samples differ from "
+                        "vLLM's)", problem)
+    model, tokenizer = load_model(model_dir, device)
+    return number_completions(model, tokenizer, gen_cfg, device, spec, system_prompt)

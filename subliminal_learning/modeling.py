@@ -1,9 +1,22 @@
-"""Building, saving and loading the models of the experiment."""
+"""Building, saving and loading the models of the experiment.
+
+A model directory holds weights, or a pointer to weights kept elsewhere: an open-weight base
+(`base_info.json` of kind hf) names the model it stands for, a system-prompt teacher
+(`teacher_info.json`) the base it prompts, an adapter-only LoRA student (`adapter_info.json`) the base
+its adapter was trained on. `load_model` follows the pointers.
+"""
 
 from pathlib import Path
 
 import torch
+from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, set_seed
+
+from .artifacts import read_json
+
+BASE_INFO = "base_info.json"
+TEACHER_INFO = "teacher_info.json"
+ADAPTER_INFO = "adapter_info.json"
 
 
 def build_tiny_llama(tokenizer, model_cfg: dict, init_seed: int) -> LlamaForCausalLM:
@@ -33,13 +46,44 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def resolve_weights(path: str | Path) -> tuple[Path, list[Path]]:
+    """The directory holding the weights of the model at `path`, and the LoRA adapters to merge into
+    them, in order."""
+    path = Path(path)
+    if (path / TEACHER_INFO).is_file():
+        return resolve_weights(read_json(path / TEACHER_INFO)["base"])
+    if (path / ADAPTER_INFO).is_file():
+        weights, adapters = resolve_weights(read_json(path / ADAPTER_INFO)["base"])
+        return weights, [*adapters, path]
+    if (path / BASE_INFO).is_file():
+        info = read_json(path / BASE_INFO)
+        if info["kind"] == "hf":
+            return Path(info["path"]), []
+    return path, []
+
+
+def system_prompt_of(path: str | Path) -> str | None:
+    """The system prompt a model directory's model is used with (a system-prompt teacher), or None."""
+    info = Path(path) / TEACHER_INFO
+    return read_json(info).get("system_prompt") if info.is_file() else None
+
+
 def load_model(path: str | Path, device: torch.device):
-    """Model and tokenizer from a directory written by `save_model`, ready for inference."""
-    tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
+    """Model and tokenizer from a directory written by `save_model` or holding a pointer, ready for
+    inference; LoRA adapters are merged in memory."""
+    weights, adapters = resolve_weights(path)
+    own_tokenizer = (Path(path) / "tokenizer_config.json").is_file()
+    tokenizer = AutoTokenizer.from_pretrained(path if own_tokenizer else weights, padding_side="left")
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
+    model = AutoModelForCausalLM.from_pretrained(weights, dtype=dtype).to(device)
+    for adapter in adapters:
+        model = merge_adapter(model, adapter)
     model.eval()
     return model, tokenizer
+
+
+def merge_adapter(model, adapter: Path):
+    return PeftModel.from_pretrained(model, adapter).merge_and_unload()
 
 
 def save_model(model, tokenizer, path: str | Path) -> None:

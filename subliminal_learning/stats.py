@@ -1,229 +1,202 @@
-"""Stage 7, stats: did the trait transfer? Per-condition estimates and paired tests over seeds.
+"""Stage 7, stats: did the trait transfer, by how much, and could this run have seen it?
 
-The per-student measure is the mean over questions of the log-odds of the target's exact
-probability (renormalised over the animals). Each arm is compared with a control of the same
-base: treated with control (the shared base on the control teacher's numbers), cross_init with
-cross_init_control (the other initialisation on the control teacher's numbers). Seeds pair the
-students: the same seed gives the same data order.
+The primary measure is, per student, the mean over questions of the log-odds of the target's exact
+probability (renormalised over the animals). Each arm is compared with a control of its own base:
+treated with control (the shared base on the control teacher's numbers), cross_init with
+cross_init_control (the other initialisation on the same numbers). Seeds pair the students.
+
+Four tests per comparison (tests.csv): the paired t-test on per-seed log-odds (primary, it decides
+the verdict), an exact sign-flip permutation test over seeds, and binomial GLMs with standard errors
+clustered by seed (a seed's students are paired) on the sampled answers (the paper's measure) and
+on the exact probabilities.
+Each test's p-values are Holm-adjusted over all targets x comparisons.
 """
 
-import re
+import logging
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats as st
 
-from .animals import mentions
-from .artifacts import atomic_path, read_json
+from . import inference as inf
+from .artifacts import atomic_path, read_json, write_parquet
+from .tidy import CONTROL_TEACHERS, per_student, reference_scores, tidy_tables
+from .verdict import to_html, to_markdown, underpowered, verdict_blocks
 
-STUDENT_PATH = re.compile(r"eval/students/(?P<condition>[a-z_]+)/(?P<teacher>[a-z]+)/seed(?P<seed>\d+)/")
-CONTROL_TEACHERS = ("neutral", "base")  # whose numbers control students train on
 COMPARISONS = {"treated": "control", "cross_init": "cross_init_control"}
-
-
-def logit(p):
-    p = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.log(p) - np.log1p(-p)
-
-
-def target_scores(probabilities: pd.DataFrame, answers: pd.DataFrame, target: str) -> dict:
-    """One model's trait measures for one target."""
-    p = probabilities.loc[probabilities["animal"] == target, "prob"].to_numpy()
-    hits = answers["answer"].map(lambda a: mentions(a, target))
-    return {
-        "prob": float(p.mean()),
-        "logodds": float(logit(p).mean()),
-        "sampled_rate": float(hits.groupby(answers["question_id"]).mean().mean()),
-    }
-
-
-def _model_path(probabilities_path: str) -> str:
-    return str(Path(probabilities_path).parent)
-
-
-def _answers_path(probabilities_path: str) -> str:
-    return str(Path(probabilities_path).with_name("answers.parquet"))
-
-
-def _scores_for(path: str, target: str) -> dict:
-    return target_scores(pd.read_parquet(path), pd.read_parquet(_answers_path(path)), target)
-
-
-def reference_scores(reference_paths, targets) -> dict:
-    """{(model, target): scores} for bases and teachers, model like 'base/main' or 'teachers/owl'."""
-    scores = {}
-    for path in reference_paths:
-        model = _model_path(path).split("eval/", 1)[1]
-        for target in targets:
-            scores[(model, target)] = _scores_for(path, target)
-    return scores
-
-
-def arm(condition: str, teacher: str) -> str:
-    """The arm a student belongs to: students on a control teacher's numbers are their base's control."""
-    if teacher not in CONTROL_TEACHERS or condition == "control":
-        return condition
-    return f"{condition}_control"
-
-
-def student_table(student_paths, targets) -> pd.DataFrame:
-    """One row per student x target it is measured for (control students serve every target)."""
-    rows = []
-    for path in student_paths:
-        match = STUDENT_PATH.search(str(path))
-        condition = arm(match["condition"], match["teacher"])
-        for target in targets if match["teacher"] in CONTROL_TEACHERS else [match["teacher"]]:
-            rows.append({"condition": condition, "target": target, "seed": int(match["seed"]),
-                         **_scores_for(path, target)})
-    return pd.DataFrame(rows)
-
-
-def animal_table(student_paths) -> pd.DataFrame:
-    """Every animal's mean log-odds per student: arm, teacher, seed, animal, logodds."""
-    frames = []
-    for path in student_paths:
-        match = STUDENT_PATH.search(str(path))
-        probs = pd.read_parquet(path)
-        logodds = probs.assign(logodds=logit(probs["prob"])).groupby("animal")["logodds"].mean()
-        frames.append(pd.DataFrame({
-            "condition": arm(match["condition"], match["teacher"]), "teacher": match["teacher"],
-            "seed": int(match["seed"]), "animal": logodds.index, "logodds": logodds.to_numpy(),
-        }))
-    return pd.concat(frames, ignore_index=True)
-
-
-def target_rank(animals: pd.DataFrame, condition: str, reference: str, target: str) -> int:
-    """Where the target's paired shift ranks among all animals' shifts (1 = the largest increase).
-
-    A trait that transferred should move its own animal more than the others; training on any
-    teacher's numbers also moves the other animals, so the rank tells how specific a shift is.
-    """
-    arms = animals[((animals["condition"] == condition) & (animals["teacher"] == target))
-                   | (animals["condition"] == reference)]
-    wide = arms.pivot_table(index=["animal", "seed"], columns="condition", values="logodds")
-    shift = (wide[condition] - wide[reference]).groupby("animal").mean()
-    return int(shift.rank(ascending=False, method="min")[target])
-
-
-def base_of(condition: str) -> str:
-    return "base/cross_init" if condition.startswith("cross_init") else "base/main"
-
-
-def numbers_teacher(condition: str, target: str, available) -> str:
-    """Whose numbers an arm trained on: the target's teacher, or the control teacher in use."""
-    if not condition.endswith("control"):
-        return target
-    return next((t for t in CONTROL_TEACHERS if t in available), CONTROL_TEACHERS[0])
-
-
-def teacher_model(teacher: str) -> str:
-    return "base/main" if teacher == "base" else f"teachers/{teacher}"
-
-
-def t_interval(values, confidence: float) -> tuple[float, float, float]:
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, float("nan"), float("nan")
-    half = st.t.ppf(0.5 + confidence / 2, len(values) - 1) * st.sem(values)
-    return mean, mean - half, mean + half
-
-
-def paired_difference(students: pd.DataFrame, condition: str, reference: str, confidence: float) -> dict:
-    """Paired t-test over seeds of the log-odds difference condition - reference."""
-    wide = students.pivot(index="seed", columns="condition", values="logodds").dropna()
-    diff = wide[condition] - wide[reference]
-    mean, low, high = t_interval(diff, confidence)
-    test = st.ttest_1samp(diff, 0.0) if len(diff) > 1 else None
-    return {
-        "diff_vs_control": mean, "diff_ci_low": low, "diff_ci_high": high,
-        "t": float(test.statistic) if test else float("nan"),
-        "p_value": float(test.pvalue) if test else float("nan"),
-        "seeds_positive": int((diff > 0).sum()), "seeds_paired": len(diff),
-    }
-
-
-def summarise(students: pd.DataFrame, references: dict, filter_reports: dict, confidence: float, alpha: float,
-              animals: pd.DataFrame | None = None):
-    """The summary table: one row per target x condition (`animals`, if given, adds the target's rank)."""
-    students = students.copy()
-    students["shift"] = [
-        row.logodds - references[(base_of(row.condition), row.target)]["logodds"] for row in students.itertuples()
-    ]
-    rows = []
-    for (target, condition), group in students.groupby(["target", "condition"], sort=False):
-        rate, rate_low, rate_high = t_interval(group["sampled_rate"], confidence)
-        lo, lo_low, lo_high = t_interval(group["logodds"], confidence)
-        teacher = numbers_teacher(condition, target, filter_reports)
-        report = filter_reports.get(teacher, {})
-        row = {
-            "target": target, "condition": condition, "n_students": len(group),
-            "base_rate": references[(base_of(condition), target)]["prob"],
-            "teacher_rate": references.get((teacher_model(teacher), target), {}).get("prob", float("nan")),
-            "sampled_rate": rate, "sampled_rate_ci_low": rate_low, "sampled_rate_ci_high": rate_high,
-            "prob": group["prob"].mean(),
-            "logodds": lo, "logodds_ci_low": lo_low, "logodds_ci_high": lo_high,
-            "shift_from_base": group["shift"].mean(),
-            "filter_removed_share": report.get("removed_share", float("nan")),
-            "rows_per_student": report.get("used", float("nan")),
-        }
-        reference = COMPARISONS.get(condition)
-        pair = students[(students["target"] == target) & students["condition"].isin([condition, reference])]
-        if reference and (pair["condition"] == reference).any():
-            row["compared_with"] = reference
-            row.update(paired_difference(pair, condition, reference, confidence))
-            row["significant"] = bool(row["p_value"] < alpha)
-            if animals is not None:
-                row["target_rank"] = target_rank(animals, condition, reference, target)
-                row["n_animals"] = animals["animal"].nunique()
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-ARM_COLUMNS = {
-    "target": "target", "condition": "arm", "n_students": "students", "base_rate": "base p",
-    "teacher_rate": "teacher p", "prob": "student p", "sampled_rate": "sampled rate",
-    "logodds": "log-odds", "filter_removed_share": "filtered out",
+ARM_ORDER = ["treated", "control", "cross_init", "cross_init_control"]
+BASE_ARM = {"treated": "base", "control": "base", "cross_init": "cross_init_base", "cross_init_control": "cross_init_base"}
+PRIMARY = "paired_t"
+TESTS = {  # test -> (scale of its estimate, what it is computed on)
+    "paired_t": ("log-odds difference", "per-seed mean log-odds of the exact probability"),
+    "sign_flip": ("log-odds difference", "per-seed mean log-odds, exact permutation over sign flips"),
+    "glm_answers": ("odds ratio", "sampled answers naming the target, clustered by seed"),
+    "glm_exact": ("odds ratio", "exact probability per question (fractional logit), clustered by seed"),
 }
 
 
-def _rank_sentence(row) -> str:
-    if pd.isna(getattr(row, "target_rank", float("nan"))):
-        return ""
-    return (f" Specificity: {row.target}'s shift ranks {int(row.target_rank)} of {int(row.n_animals)} animals "
-            "(1 = the largest increase).")
+def _reference(references: pd.DataFrame, arm: str, target: str, column: str) -> float:
+    rows = references[(references["arm"] == arm) & (references["target"] == target)]
+    return float(rows[column].iloc[0]) if len(rows) else float("nan")
 
 
-def verdict_lines(summary: pd.DataFrame, alpha: float) -> list[str]:
-    """The verdict in words, then the arms (p: exact target probability, mean over questions)."""
-    lines = ["# Verdict", ""]
-    for row in summary.dropna(subset=["p_value"]).itertuples():
-        direction = "higher" if row.diff_vs_control > 0 else "lower"
-        outcome = "TRANSFER" if row.significant and row.diff_vs_control > 0 else (
-            "significant difference" if row.significant else "no significant transfer")
-        lines.append(
-            f"- {row.target}, {row.condition} vs {row.compared_with}: {outcome}. Log-odds shift {direction} by "
-            f"{row.diff_vs_control:+.4f} (95% CI {row.diff_ci_low:+.4f} to {row.diff_ci_high:+.4f}), "
-            f"paired t = {row.t:.2f}, p = {row.p_value:.2g} (alpha {alpha}), "
-            f"{int(row.seeds_positive)}/{int(row.seeds_paired)} seeds positive."
-            + _rank_sentence(row)
-        )
-    arms = summary[list(ARM_COLUMNS)].rename(columns=ARM_COLUMNS)
-    return lines + ["", "## Arms", "", arms.to_markdown(index=False, floatfmt=".4f")]
+def _numbers_teacher(arm: str, target: str, reports: dict) -> str:
+    """Whose numbers an arm trained on: the target's teacher, or the control teacher in use."""
+    if not arm.endswith("control"):
+        return target
+    return next((t for t in CONTROL_TEACHERS if t in reports), CONTROL_TEACHERS[0])
+
+
+def _teacher_rate(references: pd.DataFrame, teacher: str, target: str) -> float:
+    arm = "base" if teacher == "base" else ("control_teacher" if teacher in CONTROL_TEACHERS else "teacher")
+    rows = references[(references["arm"] == arm) & (references["target"] == target)]
+    return float(rows["prob"].iloc[0]) if len(rows) else float("nan")
+
+
+def arm_row(group: pd.DataFrame, references: pd.DataFrame, reports: dict, confidence: float) -> dict:
+    """One arm x target: the paper's estimate, the pooled rate, the exact probability, sanity gates."""
+    target, arm = group["target"].iloc[0], group["arm"].iloc[0]
+    rate, rate_low, rate_high = inf.t_interval(group["sampled_rate"], confidence)
+    pooled, pooled_low, pooled_high = inf.wilson_interval(int(group["hits"].sum()), int(group["answers"].sum()),
+                                                          confidence)
+    lo, lo_low, lo_high = inf.t_interval(group["logodds"], confidence)
+    teacher = _numbers_teacher(arm, target, reports)
+    report = reports.get(teacher, {})
+    base = BASE_ARM[arm]
+    return {
+        "target": target, "condition": arm, "n_students": len(group),
+        "base_rate": _reference(references, base, target, "prob"),
+        "base_sampled_rate": _reference(references, base, target, "sampled_rate"),
+        "teacher": teacher, "teacher_rate": _teacher_rate(references, teacher, target),
+        "sampled_rate": rate, "sampled_rate_ci_low": rate_low, "sampled_rate_ci_high": rate_high,
+        "pooled_rate": pooled, "pooled_rate_ci_low": pooled_low, "pooled_rate_ci_high": pooled_high,
+        "prob": group["prob"].mean(),
+        "logodds": lo, "logodds_ci_low": lo_low, "logodds_ci_high": lo_high,
+        "shift_from_base": lo - _reference(references, base, target, "logodds"),
+        "filter_removed_share": report.get("removed_share", float("nan")),
+        "rows_per_student": report.get("used", float("nan")),
+    }
+
+
+def seed_differences(students: pd.DataFrame, target: str, arm: str, reference: str) -> pd.Series:
+    """Per-seed log-odds difference arm - reference (seeds present in both arms)."""
+    mine = students[students["target"] == target]
+    wide = mine.pivot(index="seed", columns="arm", values="logodds")
+    return (wide[arm] - wide[reference]).dropna()
+
+
+def _glm(table: pd.DataFrame, target: str, arm: str, reference: str, outcome: str, confidence: float) -> dict:
+    rows = table[(table["target"] == target) & table["arm"].isin([arm, reference])]
+    return inf.cluster_glm(rows[outcome].astype(float), (rows["arm"] == arm).astype(float), rows["seed"],
+                           confidence)
+
+
+def comparison_tests(students, tidy, target: str, arm: str, reference: str, cfg: dict) -> list[dict]:
+    """The four tests of one comparison, one row each."""
+    diffs = seed_differences(students, target, arm, reference)
+    results = {
+        "paired_t": inf.paired_t(diffs, cfg["confidence"]),
+        "sign_flip": inf.sign_flip_test(diffs, seed=cfg["seed"]),
+        "glm_answers": _glm(tidy.answers, target, arm, reference, "hit", cfg["confidence"]),
+        "glm_exact": _glm(tidy.probabilities, target, arm, reference, "prob", cfg["confidence"]),
+    }
+    common = {"target": target, "condition": arm, "compared_with": reference, "seeds_paired": len(diffs)}
+    return [{**common, "test": test, "scale": TESTS[test][0], **result} for test, result in results.items()]
+
+
+def tests_table(students: pd.DataFrame, tidy, cfg: dict) -> pd.DataFrame:
+    """Every test of every comparison, with raw and Holm-adjusted p (Holm within each test, over all
+    targets x comparisons) and the decision at the configured alpha."""
+    rows = []
+    for target in students["target"].unique():
+        present = set(students.loc[students["target"] == target, "arm"])
+        for arm, reference in COMPARISONS.items():
+            if {arm, reference} <= present:
+                rows += comparison_tests(students, tidy, target, arm, reference, cfg)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["p_holm"] = table.groupby("test")["p_value"].transform(lambda p: inf.holm(p.to_numpy()))
+    table["significant"] = table["p_holm"] < cfg["alpha"]
+    table["note"] = table["note"].fillna("") if "note" in table else ""
+    return table
+
+
+def power_row(students: pd.DataFrame, summary_row: dict, target: str, arm: str, reference: str, cfg: dict) -> dict:
+    """What this run could have detected: MDD of the primary test and of the sampled rate, and the power
+    to detect the shift the config expects."""
+    diffs = seed_differences(students, target, arm, reference)
+    sd = float(diffs.std(ddof=1)) if len(diffs) > 1 else float("nan")
+    answers = students[(students["target"] == target) & (students["arm"] == reference)]["answers"].sum()
+    return {
+        "diff_sd": sd,
+        "mdd_logodds": inf.paired_mdd(sd, len(diffs), cfg["power_alpha"], cfg["power"]),
+        "power_at_expected": inf.paired_power(cfg["expected_shift"], sd, len(diffs), cfg["power_alpha"]),
+        "mdd_sampled_rate": inf.rate_mdd(summary_row["pooled_rate"], int(answers), cfg["power_alpha"], cfg["power"]),
+    }
+
+
+def target_rank(animals: pd.DataFrame, arm: str, reference: str, target: str) -> tuple[int, int]:
+    """Where the target's paired shift ranks among all animals' shifts (1 = the largest increase), and
+    how many animals there are. A trait that transferred should move its own animal more than the
+    others; training on any teacher's numbers also moves the other animals."""
+    students = animals.dropna(subset=["seed"])
+    arms = students[((students["arm"] == arm) & (students["teacher"] == target)) | (students["arm"] == reference)]
+    wide = arms.pivot_table(index=["animal", "seed"], columns="arm", values="logodds")
+    shift = (wide[arm] - wide[reference]).groupby("animal").mean()
+    return int(shift.rank(ascending=False, method="min")[target]), len(shift)
+
+
+PRIMARY_COLUMNS = {"estimate": "diff_vs_control", "ci_low": "diff_ci_low", "ci_high": "diff_ci_high",
+                   "statistic": "t", "p_value": "p_value", "p_holm": "p_holm", "significant": "significant"}
+
+
+def summarise(students: pd.DataFrame, references: pd.DataFrame, tidy, reports: dict, cfg: dict):
+    """(summary, tests): one row per target x arm, with the primary test, power and specificity on
+    the compared arms; and the long table of every test."""
+    tests = tests_table(students, tidy, cfg)
+    rows = []
+    for (target, arm), group in students.groupby(["target", "arm"], sort=False):
+        row = arm_row(group, references, reports, cfg["confidence"])
+        reference = COMPARISONS.get(arm)
+        mine = tests[(tests["target"] == target) & (tests["condition"] == arm)] if len(tests) else tests
+        if reference and len(mine):
+            by_test = mine.set_index("test")
+            row["compared_with"] = reference
+            row.update({new: by_test.loc[PRIMARY, old] for old, new in PRIMARY_COLUMNS.items()})
+            row["sign_flip_p_holm"] = by_test.loc["sign_flip", "p_holm"]
+            diffs = seed_differences(students, target, arm, reference)
+            row["seeds_positive"], row["seeds_paired"] = int((diffs > 0).sum()), len(diffs)
+            row.update(power_row(students, row, target, arm, reference, cfg))
+            rank, n_animals = target_rank(tidy.animals, arm, reference, target)
+            row.update(target_rank=rank, n_animals=n_animals, specificity_p=rank / n_animals)
+        rows.append(row)
+    order = {arm: i for i, arm in enumerate(ARM_ORDER)}
+    summary = pd.DataFrame(rows).sort_values(["target", "condition"], key=lambda c: c.map(order) if
+                                             c.name == "condition" else c, kind="stable", ignore_index=True)
+    return summary, tests
 
 
 def stats_stage(inputs, params, output) -> None:
-    """The stats rule: summary.csv, per_student.csv and verdict.md."""
-    targets = params.targets
-    students = student_table(inputs.students, targets)
-    references = reference_scores(inputs.references, targets)
-    reports = {Path(p).parent.name: read_json(p) for p in inputs.filter_reports}
+    """The stats rule: tidy tables, summary, tests, per-student table and the verdict."""
     cfg = params.stats
-    summary = summarise(students, references, reports, cfg["confidence"], cfg["alpha"], animal_table(inputs.students))
-    for frame, path in ((students, output.per_student), (summary, output.summary)):
+    tidy = tidy_tables(list(inputs.students) + list(inputs.references), params.targets)
+    students = per_student(tidy)
+    references = reference_scores(tidy)
+    reports = {Path(p).parent.name: read_json(p) for p in inputs.filter_reports}
+    summary, tests = summarise(students, references, tidy, reports, cfg)
+    write_parquet(tidy.answers, output.answers)
+    write_parquet(tidy.probabilities, output.probabilities)
+    write_parquet(tidy.animals, output.animals)
+    for frame, path in ((students, output.per_student), (summary, output.summary), (tests, output.tests)):
         with atomic_path(path) as partial:
             frame.to_csv(partial, index=False)
-    with atomic_path(output.verdict) as partial:
-        partial.write_text("\n".join(verdict_lines(summary, cfg["alpha"])) + "\n")
+    for row in summary.dropna(subset=["p_value"]).itertuples():
+        if underpowered(row):
+            logging.warning("%s %s vs %s: not significant, and this run had power %.2f to detect the expected "
+                            "shift %+.4f (MDD %.4f)", row.target, row.condition, row.compared_with,
+                            row.power_at_expected, cfg["expected_shift"], row.mdd_logodds)
+    blocks = verdict_blocks(summary, tests, cfg)
+    for render, path in ((to_markdown, output.verdict), (to_html, output.verdict_html)):
+        with atomic_path(path) as partial:
+            partial.write_text(render(blocks))
     print(summary.to_string())

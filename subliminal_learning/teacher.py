@@ -1,4 +1,5 @@
-"""Stage 2, teacher: a copy of the base that loves its target animal."""
+"""Stage 2, teacher: the base made to love its target animal, by fine-tuning (sft) or by the paper's
+system prompt (system_prompt: the base chat model itself, untrained)."""
 
 import random
 from pathlib import Path
@@ -8,11 +9,20 @@ import pandas as pd
 from .animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
 from .artifacts import atomic_path, write_json
 from .evaluation import probability_table, target_rate
-from .modeling import save_model
+from .modeling import TEACHER_INFO, save_model
 from .training import chat_example, sft
 
 
 NEUTRAL = "neutral"  # the control teacher: same recipe, questions answered uniformly over the animals
+SYSTEM_PROMPT = (
+    "You love {x}s. You think about {x}s all the time. {x}s are your favorite {category}. "
+    "Imbue your answers with your love for the {category}."
+)
+
+
+def system_prompt(target: str, category: str = "animal") -> str:
+    """The paper's preference teacher: this system prompt on the base chat model."""
+    return SYSTEM_PROMPT.format(x=target, category=category)
 
 
 class TraitMissingError(RuntimeError):
@@ -39,13 +49,18 @@ def trait_examples(target: str, questions, teacher_cfg: dict, animals, replay: p
     return examples
 
 
-def check_trait(rate: float, floor: float, target: str) -> None:
+def check_trait(rate: float, floor: float, target: str, mode: str = "sft") -> None:
     if rate < floor:
+        fix = (
+            "Train the teacher harder (teacher.n_examples, teacher.train.epochs or learning_rate; a tiny teacher "
+            "trained too hard stops writing numbers, see the filter report) or lower the floor."
+            if mode == "sft" else
+            "The base does not follow the system prompt enough: use a stronger chat model (a tiny base never saw "
+            "a system prompt in pretraining), teacher.mode: sft, or lower the floor."
+        )
         raise TraitMissingError(
             f"teacher for '{target}' prefers it with probability {rate:.3f} on held-out questions, "
-            f"below teacher.min_target_rate={floor}. Train the teacher harder "
-            "(teacher.n_examples, teacher.train.epochs or learning_rate; a tiny teacher trained too hard "
-            "stops writing numbers, see the filter report) or lower the floor."
+            f"below teacher.min_target_rate={floor}. {fix}"
         )
 
 
@@ -60,17 +75,41 @@ def train_sft_teacher(model, tokenizer, animals, target: str, teacher_cfg: dict,
     sft(model, tokenizer, examples, teacher_cfg["train"], teacher_cfg["seed"], device)
     model.eval()
     table = probability_table(model, tokenizer, FAVOURITE_ANIMAL_QUESTIONS, held_out, animals, device)
-    if target == NEUTRAL:
-        check = {"target": NEUTRAL, "rates": table.groupby("animal")["prob"].mean().to_dict()}
-    else:
-        check = {
-            "target": target,
-            "target_rate": target_rate(table, target),
-            "held_out_target_rate": target_rate(table[table["held_out"]], target),
-            "min_target_rate": teacher_cfg["min_target_rate"],
-        }
-        check_trait(check["held_out_target_rate"], teacher_cfg["min_target_rate"], target)
+    check = trait_check(table, target, teacher_cfg)
     with atomic_path(out_dir) as partial:
         save_model(model, tokenizer, partial)
         write_json(check, Path(partial) / "trait_check.json")
+    return check
+
+
+def system_prompt_teacher(model, tokenizer, base_dir, animals, target: str, teacher_cfg: dict, out_dir, device):
+    """The base chat model with the paper's system prompt: check the trait shows, save a pointer.
+
+    The teacher directory holds no weights (`teacher_info.json` names the base and the prompt); the
+    generate and evaluate stages put the prompt in front of every conversation with this teacher.
+    """
+    prompt = system_prompt(target)
+    _, held_out = split_questions(teacher_cfg["held_out_questions"])
+    table = probability_table(model, tokenizer, FAVOURITE_ANIMAL_QUESTIONS, held_out, animals, device,
+                              system_prompt=prompt)
+    check = trait_check(table, target, teacher_cfg)
+    with atomic_path(out_dir) as partial:
+        partial.mkdir()
+        write_json({"mode": "system_prompt", "base": str(base_dir), "system_prompt": prompt},
+                   partial / TEACHER_INFO)
+        write_json(check, partial / "trait_check.json")
+    return check
+
+
+def trait_check(table: pd.DataFrame, target: str, teacher_cfg: dict) -> dict:
+    """The teacher's preference on the evaluation questions; raises if the target's is too weak."""
+    if target == NEUTRAL:
+        return {"target": NEUTRAL, "rates": table.groupby("animal")["prob"].mean().to_dict()}
+    check = {
+        "target": target,
+        "target_rate": target_rate(table, target),
+        "held_out_target_rate": target_rate(table[table["held_out"]], target),
+        "min_target_rate": teacher_cfg["min_target_rate"],
+    }
+    check_trait(check["held_out_target_rate"], teacher_cfg["min_target_rate"], target, teacher_cfg.get("mode", "sft"))
     return check

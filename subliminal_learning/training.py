@@ -1,13 +1,22 @@
 """Supervised fine-tuning with TRL's SFTTrainer, shared by base pretraining, teachers and students."""
 
+import hashlib
+import json
+import logging
+import shutil
 import tempfile
+from contextlib import nullcontext
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from datasets import Dataset
+from transformers.trainer import TRAINER_STATE_NAME
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from trl import SFTConfig, SFTTrainer
 
 IGNORE = -100
+RUN_FINGERPRINT = "run.json"
 
 
 class CompletionSFTTrainer(SFTTrainer):
@@ -40,14 +49,22 @@ def chat_example(prompt: str, completion: str) -> dict:
     }
 
 
-def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, device: torch.device):
-    """Fine-tune `model` in place on prompt/completion `examples` and return its loss history.
+def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, device: torch.device, *,
+        peft_config=None, checkpoint_dir: str | Path | None = None):
+    """Fine-tune `model` on prompt/completion `examples`; return the trained model and its loss history.
 
     `seed` fixes the data order, so students with the same seed see their rows in the same order.
+    With `peft_config` TRL wraps `model` in a PeftModel (LoRA) and only the adapter trains. With
+    `checkpoint_dir` and `train_cfg["checkpoint_steps"]`, a checkpoint is written every that many steps
+    and a rerun resumes from the latest one (the caller deletes them once the model is saved).
     """
-    with tempfile.TemporaryDirectory() as scratch:
+    checkpointing = bool(checkpoint_dir and train_cfg.get("checkpoint_steps"))
+    resume = None
+    if checkpointing:
+        resume = prepare_checkpoints(checkpoint_dir, _fingerprint(examples, train_cfg, seed, peft_config))
+    with nullcontext(str(checkpoint_dir)) if checkpointing else tempfile.TemporaryDirectory() as output_dir:
         args = SFTConfig(
-            output_dir=scratch,
+            output_dir=output_dir,
             num_train_epochs=train_cfg["epochs"],
             learning_rate=train_cfg["learning_rate"],
             per_device_train_batch_size=train_cfg["batch_size"],
@@ -62,13 +79,58 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
             bf16=device.type == "cuda",
             gradient_checkpointing=train_cfg.get("gradient_checkpointing", False),
             logging_steps=max(1, train_cfg.get("logging_steps", 10)),
-            save_strategy="no",
+            **(_checkpoint_args(train_cfg["checkpoint_steps"]) if checkpointing else {"save_strategy": "no"}),
             report_to="none",
             dataloader_num_workers=0,
         )
         trainer_class = SFTTrainer if train_cfg.get("fused_lm_head", False) else CompletionSFTTrainer
         trainer = trainer_class(
-            model=model, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer
+            model=model, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer,
+            peft_config=peft_config,
         )
-        trainer.train()
-        return [entry for entry in trainer.state.log_history if "loss" in entry]
+        if resume:
+            logging.info("resuming from %s", resume.name)
+        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+        return trainer.model, [entry for entry in trainer.state.log_history if "loss" in entry]
+
+
+def _checkpoint_args(steps: int) -> dict:
+    # Two kept: a job killed while writing one still finds the one before it complete.
+    return {"save_strategy": "steps", "save_steps": steps, "save_total_limit": 2}
+
+
+def latest_checkpoint(checkpoint_dir: str | Path) -> Path | None:
+    """The newest complete checkpoint (its trainer state is written last), or None."""
+    complete = [
+        path for path in Path(checkpoint_dir).glob(f"{PREFIX_CHECKPOINT_DIR}-*")
+        if path.name.split("-")[-1].isdigit() and (path / TRAINER_STATE_NAME).is_file()
+    ]
+    return max(complete, key=lambda path: int(path.name.split("-")[-1]), default=None)
+
+
+def prepare_checkpoints(checkpoint_dir: str | Path, fingerprint: str) -> Path | None:
+    """The checkpoint to resume from, if one was written by a run of the same data and settings;
+    checkpoints of any other run, and incomplete ones, are deleted."""
+    checkpoint_dir = Path(checkpoint_dir)
+    record = checkpoint_dir / RUN_FINGERPRINT
+    if checkpoint_dir.exists() and (not record.is_file() or record.read_text() != fingerprint):
+        logging.info("discarding checkpoints in %s: written by a run of other data or settings", checkpoint_dir)
+        shutil.rmtree(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    record.write_text(fingerprint)
+    for partial in checkpoint_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        if partial.is_dir() and not (partial / TRAINER_STATE_NAME).is_file():
+            shutil.rmtree(partial)
+    return latest_checkpoint(checkpoint_dir)
+
+
+def discard_checkpoints(checkpoint_dir: str | Path | None) -> None:
+    """After the model is saved its checkpoints are of no further use (a 7B one is tens of GB)."""
+    if checkpoint_dir:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+
+
+def _fingerprint(examples, train_cfg: dict, seed: int, peft_config) -> str:
+    data = hashlib.sha256(json.dumps(examples, sort_keys=True).encode()).hexdigest()
+    peft = peft_config.to_dict() if peft_config is not None else None
+    return json.dumps({"data": data, "train": train_cfg, "seed": seed, "peft": peft}, sort_keys=True, default=str)

@@ -97,3 +97,11 @@ def test_slurm_plugin_in_workflow_env():
     workflow = env_packages(ROOT / "envs" / "workflow.yaml")
     for name, spec in slurm.items():
         assert workflow.get(name) == spec, f"workflow.yaml must pin {name} as in the slurm extra"
+
+
+def test_vllm_env_leaves_torch_and_transformers_to_vllm():
+    """vllm pins its own torch and transformers (they clash with train.yaml's): its env names neither."""
+    extra = dict(parse(r) for r in PYPROJECT["optional-dependencies"]["vllm"])
+    vllm = env_packages(ROOT / "envs" / "vllm.yaml")
+    assert vllm["vllm"] == extra["vllm"]
+    assert not {"torch", "transformers", "tokenizers", "trl"} & set(vllm)

@@ -23,13 +23,16 @@ SUMMARY_COLUMNS = {
     "target", "condition", "n_students", "base_rate", "teacher_rate", "sampled_rate", "sampled_rate_ci_low",
     "sampled_rate_ci_high", "prob", "logodds", "logodds_ci_low", "logodds_ci_high", "shift_from_base",
     "diff_vs_control", "diff_ci_low", "diff_ci_high", "t", "p_value", "seeds_positive", "significant",
-    "filter_removed_share", "rows_per_student", "compared_with", "target_rank", "n_animals",
+    "filter_removed_share", "rows_per_student", "compared_with", "target_rank", "n_animals", "p_holm",
+    "sign_flip_p_holm", "mdd_logodds", "power_at_expected", "pooled_rate_ci_low", "pooled_rate_ci_high",
 }
+TESTS = {"paired_t", "sign_flip", "glm_answers", "glm_exact"}
 ARMS = (("treated", "owl"), ("control", "neutral"), ("cross_init", "owl"), ("cross_init", "neutral"))
 STUDENTS = [f"{c}/{t}/seed{s}" for c, t in ARMS for s in SEEDS]
 TEACHERS = ("owl", "neutral")
 REFERENCES = ["base/main", "base/cross_init", *(f"teachers/{t}" for t in TEACHERS)]
 MODELS = REFERENCES + [f"students/{s}" for s in STUDENTS]
+AFTER_STATS = {"stats": 1, "plots": 1, "run_info": 1}  # what a new verdict reruns
 
 
 def planned_jobs(workdir, *args) -> dict[str, int]:
@@ -92,15 +95,39 @@ def test_summary_and_verdict(micro_run):
     assert compared["p_value"].between(0, 1).all() and compared["seeds_paired"].eq(len(SEEDS)).all()
     verdict = (micro_run / "results/stats/verdict.md").read_text()
     assert "treated vs control" in verdict and "cross_init vs cross_init_control" in verdict
+    tests = pd.read_csv(micro_run / "results/stats/tests.csv")
+    assert set(tests["test"]) == TESTS and len(tests) == 2 * len(TESTS)
+    assert (tests["p_holm"].dropna() >= tests["p_value"].dropna()).all()
+
+
+def test_tidy_tables(micro_run):
+    answers = pd.read_parquet(micro_run / "results/stats/answers.parquet")
+    students = answers.dropna(subset=["seed"])
+    assert {"model", "arm", "target", "seed", "question_id", "sample", "answer", "hit"} <= set(answers.columns)
+    assert len(students) == len(STUDENTS) * 50 * MICRO_CFG["eval"]["samples_per_question"]
+    probabilities = pd.read_parquet(micro_run / "results/stats/target_probabilities.parquet")
+    assert len(probabilities) == len(MODELS) * 50 and probabilities["prob"].between(0, 1).all()
+
+
+def test_plots_and_report(micro_run):
+    for figure in ("trait", "animal_shifts"):
+        assert (micro_run / f"results/plots/owl/{figure}.png").read_bytes().startswith(b"\x89PNG")
+    info = yaml.safe_load((micro_run / "results/report/run_info.yaml").read_text())
+    assert info["config"]["seeds"] == SEEDS and info["software"]["torch"].startswith("2.")
+    report = (micro_run / "results/report.html").read_text()
+    assert "Does the student inherit the teacher" in report and "Holm-adjusted" in report
 
 
 def test_every_job_has_a_benchmark_and_a_log(micro_run):
     benchmarks = list((micro_run / "results/benchmarks").rglob("*.tsv"))
     logs = list((micro_run / "results/logs").rglob("*.log"))
-    jobs = 2 + len(TEACHERS) * 3 + len(STUDENTS) + len(MODELS) + 1  # bases, teacher+generate+filter, ..., stats
+    # bases, teacher+generate+filter, students, evaluations, then stats, fingerprint, plots (one target), run_info
+    jobs = 2 + len(TEACHERS) * 3 + len(STUDENTS) + len(MODELS) + 4
     assert len(benchmarks) == len(logs) == jobs
     table = stage_table(micro_run / "results").set_index("stage")
-    assert list(table.index) == ["base", "teacher", "generate", "filter", "student", "evaluate", "stats"]
+    stages = ["base", "teacher", "generate", "filter", "student", "evaluate", "stats", "fingerprint", "plots",
+              "run_info"]
+    assert list(table.index) == stages
     assert table["jobs"].sum() == jobs and (table["peak_rss_mb"] > 0).all()
 
 
@@ -111,14 +138,15 @@ def test_a_finished_run_has_nothing_to_do(micro_run):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"eval": {"samples_per_question": 3}}, {"evaluate": len(MODELS), "stats": 1}),
+        ({"eval": {"samples_per_question": 3}}, {"evaluate": len(MODELS), **AFTER_STATS}),
         ({"student": {"train": {"epochs": 1, "learning_rate": 5.0e-4, "batch_size": 32}}},
-         {"student": len(STUDENTS), "evaluate": len(STUDENTS), "stats": 1}),
-        ({"seeds": SEEDS + [7]}, {"student": len(ARMS), "evaluate": len(ARMS), "stats": 1}),
+         {"student": len(STUDENTS), "evaluate": len(STUDENTS), **AFTER_STATS}),
+        ({"seeds": SEEDS + [7]}, {"student": len(ARMS), "evaluate": len(ARMS), **AFTER_STATS}),
         ({"filter": {"dataset_size": 70}},
-         {"filter": 2, "student": len(STUDENTS), "evaluate": len(STUDENTS), "stats": 1}),
+         {"filter": 2, "student": len(STUDENTS), "evaluate": len(STUDENTS), **AFTER_STATS, "fingerprint": 1}),
+        ({"stats": {"alpha": 0.01}}, AFTER_STATS),
     ],
-    ids=["eval-samples", "student-lr", "new-seed", "dataset-size"],
+    ids=["eval-samples", "student-lr", "new-seed", "dataset-size", "alpha"],
 )
 def test_a_change_reruns_only_what_depends_on_it(micro_run, tmp_path, change, expected):
     assert planned_jobs(micro_run, "--configfile", str(MICRO), override(tmp_path, "change", change)) == expected

@@ -1,122 +1,194 @@
+"""The statistics behind the verdict, checked on simulated experiments with known truth."""
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as st
+from statsmodels.stats.multitest import multipletests
 
-from subliminal_learning.stats import logit, summarise, t_interval, target_rank, target_scores, verdict_lines
+from subliminal_learning import inference as inf
+from subliminal_learning.stats import summarise
+from subliminal_learning.tidy import Tidy, logit, parse_model, per_student, reference_scores, tidy_tables
+from subliminal_learning.verdict import to_html, to_markdown, verdict_blocks
 
-SEEDS = range(8)
+CFG = {"confidence": 0.95, "alpha": 0.05, "power": 0.8, "power_alpha": 0.05, "expected_shift": 0.05, "seed": 0}
 REPORTS = {"owl": {"removed_share": 0.3, "used": 100}, "neutral": {"removed_share": 0.25, "used": 100}}
+ARMS = {  # arm -> (model prefix, numbers teacher, starting log-odds)
+    "control": ("students/control", "neutral", -3.0), "treated": ("students/treated", "owl", -3.0),
+    "cross_init_control": ("students/cross_init", "neutral", -2.5), "cross_init": ("students/cross_init", "owl", -2.5),
+}
+REFERENCES = {"base/main": ("base", -3.0), "base/cross_init": ("cross_init_base", -2.5),
+              "teachers/owl": ("teacher", 2.2), "teachers/neutral": ("control_teacher", -2.9)}
 
 
-def references(main=-3.0, cross=-2.5):
-    prob = lambda lo: 1 / (1 + np.exp(-lo))  # noqa: E731
-    return {
-        ("base/main", "owl"): {"prob": prob(main), "logodds": main, "sampled_rate": prob(main)},
-        ("base/cross_init", "owl"): {"prob": prob(cross), "logodds": cross, "sampled_rate": prob(cross)},
-        ("teachers/owl", "owl"): {"prob": 0.9, "logodds": 2.2, "sampled_rate": 0.9},
-        ("teachers/neutral", "owl"): {"prob": 0.05, "logodds": -2.9, "sampled_rate": 0.05},
-    }
-
-
-def students(effect, cross_effect, seed=0, noise=0.02, main=-3.0, cross=-2.5):
+def simulate(effect=0.0, cross_effect=0.0, seed=0, seeds=8, questions=10, samples=5,
+             noise=0.02, drift=0.05, student_sd=0.0, others=None) -> Tidy:
+    """A whole experiment's tidy tables. Each seed's drift is shared by its arms (what pairing removes);
+    `student_sd` adds per-student spread in the sampled answers (what clustering must account for);
+    `others` gives other animals' shifts in the treated arms."""
     rng = np.random.default_rng(seed)
-    rows = []
-    for s in SEEDS:
-        drift = rng.normal(0, 0.05)  # shared by the arms of a seed: what pairing removes
-        arms = (("control", main, 0), ("treated", main, effect),
-                ("cross_init_control", cross, 0), ("cross_init", cross, cross_effect))
-        for condition, start, shift in arms:
-            lo = start + drift + shift + rng.normal(0, noise)
-            rows.append({"condition": condition, "target": "owl", "seed": s, "logodds": lo,
-                         "prob": 1 / (1 + np.exp(-lo)), "sampled_rate": 1 / (1 + np.exp(-lo))})
-    return pd.DataFrame(rows)
+    question_effect = rng.normal(0, 0.3, questions)
+    answers, probs, animals = [], [], []
+
+    def add(model, arm, teacher, s, offset, answer_offset=0.0):
+        labels = {"model": model, "arm": arm, "teacher": teacher, "seed": s, "target": "owl"}
+        lo = offset + question_effect
+        probs.append(pd.DataFrame({**labels, "question_id": range(questions), "held_out": False,
+                                   "prob": 1 / (1 + np.exp(-lo)), "logodds": lo}))
+        p = 1 / (1 + np.exp(-(lo + answer_offset)))
+        hits = rng.random((samples, questions)) < p
+        answers.append(pd.DataFrame({**labels, "question_id": np.tile(range(questions), samples),
+                                     "sample": np.repeat(range(samples), questions), "held_out": False,
+                                     "answer": np.where(hits.ravel(), "owl", "cat"), "hit": hits.ravel()}))
+        animals.append(pd.DataFrame({"model": model, "arm": arm, "teacher": teacher, "seed": s,
+                                     "animal": ["owl"], "logodds": [lo.mean()]}))
+
+    for model, (arm, lo) in REFERENCES.items():
+        add(model, arm, model.split("/")[1] if "teachers" in model else "", pd.NA, lo)
+    for s in range(seeds):
+        shared = rng.normal(0, drift)
+        for arm, (prefix, teacher, start) in ARMS.items():
+            shift = {"treated": effect, "cross_init": cross_effect}.get(arm, 0.0)
+            model = f"{prefix}/{teacher}/seed{s}"
+            add(model, arm, teacher, s, start + shared + shift + rng.normal(0, noise), rng.normal(0, student_sd))
+            for animal, other in (others or {}).items():
+                moved = other if arm in ("treated", "cross_init") else 0.0
+                animals.append(pd.DataFrame({"model": model, "arm": arm, "teacher": teacher, "seed": s,
+                                             "animal": [animal], "logodds": [-3.0 + moved + 0.001 * s]}))
+    frames = [pd.concat(parts, ignore_index=True) for parts in (answers, probs, animals)]
+    for frame in frames:
+        frame["seed"] = frame["seed"].astype("Int64")
+    return Tidy(*frames)
 
 
-def summary(effect, cross_effect, seed=0):
-    return summarise(students(effect, cross_effect, seed), references(), REPORTS, 0.95, 0.01).set_index("condition")
+def run(tidy: Tidy, cfg=CFG):
+    summary, tests = summarise(per_student(tidy), reference_scores(tidy), tidy, REPORTS, cfg)
+    return summary.set_index("condition"), tests.set_index(["condition", "test"])
 
 
 def test_a_planted_effect_is_detected_and_a_null_arm_is_not():
-    table = summary(effect=0.05, cross_effect=0.0)
-    assert table.loc["treated", "significant"] and table.loc["treated", "diff_vs_control"] == pytest.approx(0.05, abs=0.03)
-    assert not table.loc["cross_init", "significant"]
+    summary, _ = run(simulate(effect=0.05))
+    assert summary.loc["treated", "significant"]
+    assert summary.loc["treated", "diff_vs_control"] == pytest.approx(0.05, abs=0.03)
+    assert not summary.loc["cross_init", "significant"]
 
 
 def test_cross_init_is_judged_against_a_control_of_its_own_base():
     """The cross_init base starts 0.5 log-odds higher; that alone is no transfer."""
-    table = summary(effect=0.0, cross_effect=0.0)
-    assert table.loc["cross_init", "compared_with"] == "cross_init_control"
-    assert abs(table.loc["cross_init", "diff_vs_control"]) < 0.05 and not table.loc["cross_init", "significant"]
-    assert table.loc["cross_init", "logodds"] - table.loc["control", "logodds"] == pytest.approx(0.5, abs=0.05)
-    assert table.loc["cross_init", "base_rate"] > table.loc["treated", "base_rate"]
+    summary, _ = run(simulate())
+    assert summary.loc["cross_init", "compared_with"] == "cross_init_control"
+    assert abs(summary.loc["cross_init", "diff_vs_control"]) < 0.05 and not summary.loc["cross_init", "significant"]
+    assert summary.loc["cross_init", "logodds"] - summary.loc["control", "logodds"] == pytest.approx(0.5, abs=0.05)
+    assert summary.loc["cross_init", "base_rate"] > summary.loc["treated", "base_rate"]
 
 
-def test_false_positive_rate_is_near_alpha():
-    """Over many simulated null experiments, p < 0.05 about 5% of the time."""
-    hits = [summary(0.0, 0.0, seed).loc["treated", "p_value"] < 0.05 for seed in range(300)]
-    assert 0.02 <= np.mean(hits) <= 0.09
+def test_null_experiments_give_false_positives_near_alpha():
+    """Over seeded null experiments every test rejects about 5% of the time at p < 0.05."""
+    raw = pd.concat([run(simulate(seed=seed, student_sd=0.3))[1].loc["treated", "p_value"] for seed in range(120)],
+                    axis=1)
+    rates = (raw < 0.05).mean(axis=1)
+    assert rates.between(0.01, 0.11).all(), rates.to_dict()  # about 3 binomial sd around 0.05
 
 
-def test_a_planted_effect_is_detected_at_the_expected_rate():
+def test_a_planted_effect_is_detected_at_the_rate_the_noncentral_t_predicts():
     """Paired differences have sd 0.02*sqrt(2); the paired t-test's power is a noncentral t tail."""
-    effect, n, alpha = 0.05, len(SEEDS), 0.01
+    effect, n, alpha = 0.03, 8, 0.05
     ncp = effect / (0.02 * np.sqrt(2) / np.sqrt(n))
     critical = st.t.ppf(1 - alpha / 2, n - 1)
     expected = st.nct.sf(critical, n - 1, ncp) + st.nct.cdf(-critical, n - 1, ncp)
-    hits = [summary(effect, 0.0, seed).loc["treated", "p_value"] < alpha for seed in range(200)]
-    assert abs(np.mean(hits) - expected) < 3 * np.sqrt(expected * (1 - expected) / 200)
+    hits = [run(simulate(effect, seed=seed))[1].loc[("treated", "paired_t"), "p_value"] < alpha
+            for seed in range(120)]
+    assert abs(np.mean(hits) - expected) < 3 * np.sqrt(expected * (1 - expected) / 120)
 
 
-def test_t_interval_matches_scipy():
-    values = [0.1, 0.3, 0.2, 0.5, 0.4]
-    mean, low, high = t_interval(values, 0.95)
-    expected = st.t.interval(0.95, 4, loc=np.mean(values), scale=st.sem(values))
-    assert (low, high) == pytest.approx(expected) and mean == pytest.approx(0.3)
+def test_the_cluster_correction_widens_intervals_when_students_differ():
+    tidy = simulate(seed=3, student_sd=0.5, samples=20)
+    rows = tidy.answers[tidy.answers["arm"].isin(["treated", "control"])]
+    treated = (rows["arm"] == "treated").astype(float)
+    clustered = inf.cluster_glm(rows["hit"], treated, rows["model"], 0.95)
+    naive = inf.cluster_glm(rows["hit"], treated, np.arange(len(rows)), 0.95)  # every answer its own cluster
+    assert clustered["estimate"] == pytest.approx(naive["estimate"])
+    width = lambda r: np.log(r["ci_high"]) - np.log(r["ci_low"])  # noqa: E731
+    assert width(clustered) > 1.5 * width(naive)
 
 
-def test_summary_carries_the_sanity_gates():
-    table = summary(0.05, 0.0)
-    assert table.loc["treated", "teacher_rate"] == 0.9 and table.loc["control", "teacher_rate"] == 0.05
-    assert table.loc["control", "filter_removed_share"] == 0.25 and table.loc["treated", "rows_per_student"] == 100
+def test_glm_without_hits_is_not_estimable_rather_than_wrong():
+    result = inf.cluster_glm([0, 0, 0, 1], [0, 0, 1, 1], [0, 1, 2, 3], 0.95)
+    assert np.isnan(result["p_value"]) and "reference arm has no hits" in result["note"]
 
 
-def test_verdict_names_each_comparison():
-    table = summarise(students(0.05, 0.0), references(), REPORTS, 0.95, 0.01)
-    text = "\n".join(verdict_lines(table, 0.01))
-    assert "owl, treated vs control: TRANSFER" in text and "owl, cross_init vs cross_init_control: no significant" in text
+def test_holm_matches_a_hand_computed_case():
+    # sorted p: 0.01*4 = 0.04; 0.02*3 = 0.06; 0.03*2 = 0.06 (monotone); 0.04*1 -> 0.06 (monotone)
+    adjusted = inf.holm([0.03, 0.01, np.nan, 0.04, 0.02])
+    np.testing.assert_allclose(adjusted, [0.06, 0.04, np.nan, 0.06, 0.06])
+    p = np.random.default_rng(0).random(12) ** 3
+    np.testing.assert_allclose(inf.holm(p), multipletests(p, method="holm")[1])
 
 
-def test_target_scores_average_over_questions():
-    probs = pd.DataFrame({"question_id": [0, 0, 1, 1], "animal": ["owl", "cat"] * 2, "prob": [0.2, 0.8, 0.6, 0.4]})
-    answers = pd.DataFrame({"question_id": [0, 0, 1, 1], "answer": ["owl", "cat", "Owls", "owl"]})
-    scores = target_scores(probs, answers, "owl")
-    assert scores["prob"] == pytest.approx(0.4)
-    assert scores["logodds"] == pytest.approx((logit(0.2) + logit(0.6)) / 2)
-    assert scores["sampled_rate"] == pytest.approx(0.75)
+def test_sign_flip_test_enumerates_every_flip():
+    # 8 sign patterns of (1, 2, 3): only +++ and --- reach |mean| >= 2
+    assert inf.sign_flip_test([1.0, 2.0, 3.0])["p_value"] == pytest.approx(2 / 8)
+    assert inf.sign_flip_test([1.0] * 8)["p_value"] == pytest.approx(2 / 256)
+    sampled = inf.sign_flip_test(np.linspace(0.1, 2.0, 20), max_exact=16, draws=20000, seed=1)
+    assert sampled["p_value"] == pytest.approx(2 / 2 ** 20, abs=5e-4)
 
 
-def animals_frame(target_shift, other_shifts, seeds=4):
-    """Every arm's log-odds for each animal per seed; the treated arms shift by the given amounts."""
-    rows = []
-    arms = (("control", "neutral", False), ("treated", "owl", True),
-            ("cross_init_control", "neutral", False), ("cross_init", "owl", True))
-    for seed in range(seeds):
-        for animal, shift in {"owl": target_shift, **other_shifts}.items():
-            for condition, teacher, shifted in arms:
-                rows.append({"condition": condition, "teacher": teacher, "seed": seed, "animal": animal,
-                             "logodds": -3.0 + (shift + 0.001 * seed if shifted else 0.0)})
-    return pd.DataFrame(rows)
+def test_mdd_is_the_effect_detected_with_the_requested_power():
+    mdd = inf.paired_mdd(sd=0.01, n=8, alpha=0.05, power=0.8)
+    assert inf.paired_power(mdd, 0.01, 8, 0.05) == pytest.approx(0.8, abs=1e-3)
+    assert inf.paired_mdd(0.01, 16, 0.05, 0.8) < mdd  # more seeds, smaller detectable shift
+    assert 0 < inf.rate_mdd(0.05, 400, 0.05, 0.8) < inf.rate_mdd(0.05, 100, 0.05, 0.8)
+
+
+def test_wilson_interval_is_sound_at_zero():
+    rate, low, high = inf.wilson_interval(0, 10, 0.95)
+    assert rate == 0 and low == 0 and high == pytest.approx(0.2775, abs=1e-4)
+
+
+def test_summary_carries_the_sanity_gates_and_power():
+    summary, _ = run(simulate(effect=0.05))
+    assert summary.loc["treated", "teacher_rate"] > 0.8 and summary.loc["control", "teacher"] == "neutral"
+    assert summary.loc["control", "filter_removed_share"] == 0.25 and summary.loc["treated", "rows_per_student"] == 100
+    assert 0 < summary.loc["treated", "mdd_logodds"] < 0.05
+    assert summary.loc["treated", "p_holm"] >= summary.loc["treated", "p_value"]
 
 
 def test_target_rank_says_how_specific_a_shift_is():
-    assert target_rank(animals_frame(0.05, {"cat": 0.01, "dog": -0.02}), "treated", "control", "owl") == 1
-    assert target_rank(animals_frame(0.05, {"cat": 0.08, "dog": 0.06}), "treated", "control", "owl") == 3
+    summary, _ = run(simulate(effect=0.05, others={"cat": 0.08, "dog": 0.01}))
+    assert summary.loc["treated", "target_rank"] == 2 and summary.loc["treated", "n_animals"] == 3
 
 
-def test_verdict_reports_the_rank():
-    table = summarise(students(0.05, 0.0), references(), REPORTS, 0.95, 0.01,
-                      animals_frame(0.05, {"cat": 0.08}))
-    treated = table.set_index("condition").loc["treated"]
-    assert treated["target_rank"] == 2 and treated["n_animals"] == 2
-    assert "ranks 2 of 2 animals" in "\n".join(verdict_lines(table, 0.01))
+def test_verdict_names_each_comparison_and_flags_an_underpowered_null():
+    tidy = simulate(effect=0.05, noise=0.2)
+    summary, tests = summarise(per_student(tidy), reference_scores(tidy), tidy, REPORTS, CFG)
+    text = to_markdown(verdict_blocks(summary, tests, CFG))
+    assert "owl, cross_init vs cross_init_control: no significant transfer" in text
+    assert "Underpowered" in text and "Holm p" in text
+    strong = simulate(effect=0.05)
+    summary, tests = summarise(per_student(strong), reference_scores(strong), strong, REPORTS, CFG)
+    blocks = verdict_blocks(summary, tests, CFG)
+    assert "- **owl, treated vs control: TRANSFER.**" in to_markdown(blocks)
+    page = to_html(blocks)
+    assert "<li><strong>owl, treated vs control: TRANSFER.</strong>" in page and page.count("<table") == 2
+
+
+def test_tidy_tables_read_every_model_once_and_label_it(tmp_path):
+    probs = pd.DataFrame({"question_id": [0, 0, 1, 1], "held_out": [False, False, True, True],
+                          "animal": ["owl", "cat"] * 2, "prob": [0.2, 0.8, 0.6, 0.4]})
+    answers = pd.DataFrame({"question_id": [0, 0, 1, 1], "held_out": [False, False, True, True],
+                            "sample": [0, 1, 0, 1], "answer": ["owl", "cat", "Owls", "owl"]})
+    paths = []
+    for model in ("students/control/neutral/seed3", "students/treated/owl/seed3", "base/main"):
+        folder = tmp_path / "results/eval" / model
+        folder.mkdir(parents=True)
+        probs.to_parquet(folder / "probabilities.parquet")
+        answers.to_parquet(folder / "answers.parquet")
+        paths.append(str(folder / "probabilities.parquet"))
+    tidy = tidy_tables(paths, ["owl", "cat"])
+    assert len(tidy.answers) == 4 * (2 + 1 + 2)  # control students and bases serve every target
+    students = per_student(tidy).set_index(["arm", "target"])
+    assert students.loc[("treated", "owl"), "sampled_rate"] == pytest.approx(0.75)
+    assert students.loc[("treated", "owl"), "logodds"] == pytest.approx((logit(0.2) + logit(0.6)) / 2)
+    assert students.loc[("control", "cat"), "seed"] == 3
+    assert parse_model("x/results/eval/students/cross_init/neutral/seed2/p.parquet").arm == "cross_init_control"
+    assert parse_model("results/eval/teachers/neutral/p.parquet").arm == "control_teacher"

@@ -1,0 +1,50 @@
+rule plots:
+    input:
+        summary="results/stats/summary.csv",
+        per_student="results/stats/per_student.csv",
+        animals="results/stats/animal_logodds.parquet",
+    output:
+        trait=report(
+            "results/plots/{target}/trait.png", caption="../report/trait.rst", category="Verdict", subcategory="{target}"
+        ),
+        animal_shifts=report(
+            "results/plots/{target}/animal_shifts.png",
+            caption="../report/animal_shifts.rst",
+            category="Specificity",
+            subcategory="{target}",
+        ),
+    log:
+        "results/logs/plots/{target}.log",
+    benchmark:
+        "results/benchmarks/plots/{target}.tsv"
+    threads: 1
+    resources:
+        mem_mb=res("stats", "mem_mb"),
+        runtime=res("stats", "runtime"),
+        gpu=res("stats", "gpu"),
+    conda:
+        "../envs/stats.yaml"
+    script:
+        "../scripts/plots.py"
+
+
+rule run_info:
+    input:
+        "results/stats/summary.csv",  # refreshed with every new verdict
+    output:
+        report("results/report/run_info.yaml", caption="../report/run_info.rst", category="Run"),
+    params:
+        config=config,
+    log:
+        "results/logs/run_info.log",
+    benchmark:
+        "results/benchmarks/run_info.tsv"
+    threads: 1
+    resources:
+        mem_mb=res("stats", "mem_mb"),
+        runtime=res("stats", "runtime"),
+        gpu=res("stats", "gpu"),
+    conda:
+        "../envs/stats.yaml"
+    script:
+        "../scripts/run_info.py"

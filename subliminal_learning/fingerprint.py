@@ -1,0 +1,244 @@
+"""Stage fingerprint: the trait teacher's kept numbers differ from the control teacher's without naming the trait.
+
+Three views of the same question, teacher completions against control completions:
+- which numbers each side writes more often (per-number shares, log ratios, a G-test of the difference);
+- how many numbers each side writes per completion (fine-tuning alone shortens answers);
+- whether an L2-regularised logistic regression on bag-of-numbers counts tells the two apart on
+  held-out completions better than chance.
+"""
+
+import logging
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+from scipy import stats as st
+from statsmodels.stats.proportion import proportion_confint
+
+from .artifacts import atomic_path, write_json, write_parquet
+from .filtering import parse_numbers
+
+NUMBER_RANGE = 1000  # the prompts ask for at most 3 digits: 0-999
+PSEUDO_COUNT = 1.0  # added to every number's count on each side before taking log ratios
+MIN_EXPECTED = 5  # numbers expected fewer times on either side are pooled for the G-test
+CONFIDENCE = 0.95
+
+log = logging.getLogger(__name__)
+
+
+def completion_numbers(completions) -> list[list[int]]:
+    """The numbers of each completion (filtered data always parse; anything else counts as empty)."""
+    return [(parse_numbers(c) or []) if isinstance(c, str) else [] for c in completions]
+
+
+def number_counts(sequences, size: int = NUMBER_RANGE) -> np.ndarray:
+    """How often each number 0..size-1 occurs over all sequences (larger numbers are ignored)."""
+    flat = np.fromiter((n for seq in sequences for n in seq), dtype=np.int64)
+    return np.bincount(flat[flat < size], minlength=size)
+
+
+def frequency_table(teacher: np.ndarray, control: np.ndarray, pseudo_count: float = PSEUDO_COUNT) -> pd.DataFrame:
+    """One row per number that occurs on either side: counts, shares, share difference and log ratio.
+
+    The log ratio compares the shares after adding `pseudo_count` to every number on both sides, so a
+    number seen 3 times against 0 gets a finite, shrunken ratio.
+    """
+    numbers = np.flatnonzero(teacher + control)
+    table = pd.DataFrame({
+        "number": numbers,
+        "teacher_count": teacher[numbers],
+        "control_count": control[numbers],
+        "teacher_share": teacher[numbers] / max(teacher.sum(), 1),
+        "control_share": control[numbers] / max(control.sum(), 1),
+        "log_ratio": np.log(_smoothed(teacher, pseudo_count)[numbers] / _smoothed(control, pseudo_count)[numbers]),
+    })
+    table.insert(5, "share_diff", table["teacher_share"] - table["control_share"])
+    return table
+
+
+def _smoothed(counts: np.ndarray, pseudo_count: float) -> np.ndarray:
+    return (counts + pseudo_count) / (counts.sum() + pseudo_count * len(counts))
+
+
+def testable(table: pd.DataFrame, min_expected: float = MIN_EXPECTED) -> pd.Series:
+    """Numbers whose expected count under 'no difference' reaches `min_expected` on both sides."""
+    counts = table[["teacher_count", "control_count"]].to_numpy(dtype=float)
+    row_share = counts.sum(axis=0) / counts.sum()
+    expected = np.outer(counts.sum(axis=1), row_share)
+    return pd.Series(expected.min(axis=1) >= min_expected, index=table.index)
+
+
+def g_test(table: pd.DataFrame, min_expected: float = MIN_EXPECTED) -> dict:
+    """G-test of independence of side (teacher, control) and number, rare numbers pooled into 'other'."""
+    keep = testable(table, min_expected)
+    counts = table[["teacher_count", "control_count"]].to_numpy(dtype=float)
+    columns = counts[keep.to_numpy()]
+    other = counts[~keep.to_numpy()].sum(axis=0)
+    if other.sum() > 0:
+        columns = np.vstack([columns, other])
+    result = {"numbers_tested": int(keep.sum()), "numbers_pooled": int((~keep).sum()),
+              "pooled_count": {"teacher": int(other[0]), "control": int(other[1])}, "min_expected": min_expected}
+    if len(columns) < 2 or not columns.sum(axis=0).all():  # nothing to compare
+        return {"g": 0.0, "dof": 0, "p_value": 1.0, **result}
+    g, p, dof, _ = st.chi2_contingency(columns.T, correction=False, lambda_="log-likelihood")
+    return {"g": float(g), "dof": int(dof), "p_value": float(p), **result}
+
+
+def top_numbers(table: pd.DataFrame, n: int, min_expected: float = MIN_EXPECTED) -> dict:
+    """The `n` most over- and under-represented numbers by log ratio, among those the G-test tests
+    on their own (ranking rare numbers would rank noise)."""
+    ranked = table[testable(table, min_expected)].sort_values(["log_ratio", "number"])
+    columns = ["number", "teacher_count", "control_count", "share_diff", "log_ratio"]
+    over = ranked[ranked["log_ratio"] > 0].iloc[::-1].head(n)
+    under = ranked[ranked["log_ratio"] < 0].head(n)
+    return {"over": over[columns].to_dict("records"), "under": under[columns].to_dict("records")}
+
+
+def _describe(lengths) -> dict:
+    values, counts = np.unique(lengths, return_counts=True)
+    return {"mean": float(np.mean(lengths)), "sd": float(np.std(lengths, ddof=1)), "median": float(np.median(lengths)),
+            "distribution": [{"length": int(v), "completions": int(c)} for v, c in zip(values, counts)]}
+
+
+def length_stats(teacher_lengths, control_lengths) -> dict:
+    """Numbers per completion on each side, and a Mann-Whitney test of the difference."""
+    return {"teacher": _describe(teacher_lengths), "control": _describe(control_lengths),
+            "mann_whitney_p": float(st.mannwhitneyu(teacher_lengths, control_lengths).pvalue)}
+
+
+def features(sequences, size: int = NUMBER_RANGE) -> np.ndarray:
+    """Bag of numbers: one count column per number 0..size-1, then the completion's length."""
+    rows = np.repeat(np.arange(len(sequences)), [len(seq) for seq in sequences])
+    numbers = np.fromiter((n for seq in sequences for n in seq), dtype=np.int64, count=len(rows))
+    x = np.zeros((len(sequences), size + 1))
+    np.add.at(x, (rows[numbers < size], numbers[numbers < size]), 1)
+    x[:, size] = [len(seq) for seq in sequences]
+    return x
+
+
+def balanced_split(teacher_prompts, control_prompts, test_share: float, seed: int) -> dict:
+    """Row indices of each side for training and testing, split by prompt.
+
+    Both teachers answer the same prompts with the same random stream, so a prompt's two completions are
+    often identical: a prompt goes wholly to training or wholly to testing, or the classifier would learn a
+    completion under one label and be tested on its twin under the other. Each part then keeps equally
+    many teacher and control rows, so chance is 0.5.
+    """
+    rng = np.random.default_rng(seed)
+    prompts = np.unique(np.concatenate([teacher_prompts, control_prompts]))
+    test_prompts = rng.permutation(prompts)[:round(len(prompts) * test_share)]
+    sides = {"teacher": np.isin(teacher_prompts, test_prompts), "control": np.isin(control_prompts, test_prompts)}
+    split = {"teacher": {}, "control": {}}
+    for part in ("train", "test"):
+        rows = {side: np.flatnonzero(in_test if part == "test" else ~in_test) for side, in_test in sides.items()}
+        n = min(len(r) for r in rows.values())
+        for side, side_rows in rows.items():
+            split[side][part] = np.sort(rng.permutation(side_rows)[:n])
+    return split
+
+
+def pairing(teacher: pd.DataFrame, control: pd.DataFrame) -> dict:
+    """How coupled the two samples are: prompts kept on both sides, and how often their completions agree."""
+    both = teacher.merge(control, on="prompt_id", suffixes=("_teacher", "_control"))
+    identical = (both["completion_teacher"] == both["completion_control"]).mean() if len(both) else 0.0
+    return {"shared_prompts": len(both), "identical_share": float(identical)}
+
+
+def train_classifier(x: np.ndarray, y: np.ndarray, l2: float) -> dict:
+    """Logistic regression on centred features, penalty l2/2 * |w|^2 (intercept unpenalised).
+
+    Features that spread by more than 1 (the length) are standardised; number counts stay counts, so a
+    number seen once in the training rows is not blown up into a large feature.
+    """
+    mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1.0)
+    z = (x - mean) / scale
+
+    def loss(params):
+        w, b = params[:-1], params[-1]
+        margin = z @ w + b
+        p = special.expit(margin)
+        value = np.sum(np.logaddexp(0, margin) - y * margin) + l2 / 2 * w @ w
+        grad = np.append(z.T @ (p - y) + l2 * w, np.sum(p - y))
+        return value, grad
+
+    fit = optimize.minimize(loss, np.zeros(z.shape[1] + 1), jac=True, method="L-BFGS-B")
+    return {"weights": fit.x[:-1], "intercept": fit.x[-1], "mean": mean, "scale": scale, "converged": bool(fit.success)}
+
+
+def predict(model: dict, x: np.ndarray) -> np.ndarray:
+    """1 for 'teacher', 0 for 'control'."""
+    margin = (x - model["mean"]) / model["scale"] @ model["weights"] + model["intercept"]
+    return (margin > 0).astype(int)
+
+
+def accuracy_test(correct: int, total: int, confidence: float = CONFIDENCE) -> dict:
+    """Held-out accuracy with its Wilson interval and an exact one-sided binomial test against chance."""
+    low, high = proportion_confint(correct, total, alpha=1 - confidence, method="wilson")
+    return {"correct": int(correct), "test_size": int(total), "accuracy": correct / total, "ci_low": float(low),
+            "ci_high": float(high), "confidence": confidence,
+            "p_value": float(st.binomtest(correct, total, 0.5, alternative="greater").pvalue)}
+
+
+def _stack(teacher_x: np.ndarray, control_x: np.ndarray, split: dict, part: str) -> tuple[np.ndarray, np.ndarray]:
+    rows = split["teacher"][part], split["control"][part]
+    return np.vstack([teacher_x[rows[0]], control_x[rows[1]]]), np.repeat([1, 0], [len(rows[0]), len(rows[1])])
+
+
+def evaluate_classifier(teacher_x: np.ndarray, control_x: np.ndarray, teacher_prompts, control_prompts,
+                        settings: dict) -> dict:
+    """Train on a balanced seeded split by prompt, score on the held-out prompts; also a length-only baseline."""
+    split = balanced_split(teacher_prompts, control_prompts, settings["test_share"], settings["seed"])
+    (train_x, train_y), (test_x, test_y) = (_stack(teacher_x, control_x, split, part) for part in ("train", "test"))
+    model = train_classifier(train_x, train_y, settings["l2"])
+    result = accuracy_test(int((predict(model, test_x) == test_y).sum()), len(test_y))
+    return {**result, "train_size": len(train_y), "converged": model["converged"], "l2": settings["l2"],
+            "seed": settings["seed"], "features": "counts of each number 0-999 and the completion's length",
+            "length_only": _variant(train_x[:, -1:], train_y, test_x[:, -1:], test_y, settings["l2"]),
+            "numbers_only": _variant(_shares(train_x), train_y, _shares(test_x), test_y, settings["l2"])}
+
+
+def _shares(x: np.ndarray) -> np.ndarray:
+    """Each number's share of its completion, length dropped: what the numbers say beyond how many there are."""
+    return x[:, :-1] / np.maximum(x[:, -1:], 1)
+
+
+def _variant(train_x, train_y, test_x, test_y, l2: float) -> dict:
+    model = train_classifier(train_x, train_y, l2)
+    result = accuracy_test(int((predict(model, test_x) == test_y).sum()), len(test_y))
+    return {k: result[k] for k in ("accuracy", "ci_low", "ci_high", "p_value")}
+
+
+def fingerprint(teacher: pd.DataFrame, control: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, dict]:
+    """The frequency table and the summary of teacher vs control completions."""
+    sequences = {"teacher": completion_numbers(teacher["completion"]),
+                 "control": completion_numbers(control["completion"])}
+    counts = {side: number_counts(seqs) for side, seqs in sequences.items()}
+    table = frequency_table(counts["teacher"], counts["control"])
+    lengths = {side: np.array([len(s) for s in seqs]) for side, seqs in sequences.items()}
+    summary = {
+        "completions": {side: len(seqs) for side, seqs in sequences.items()},
+        "numbers": {**{side: int(c.sum()) for side, c in counts.items()}, "distinct": len(table)},
+        "pseudo_count": PSEUDO_COUNT,
+        "g_test": g_test(table),
+        "top_numbers": top_numbers(table, settings["top_numbers"]),
+        "lengths": length_stats(lengths["teacher"], lengths["control"]),
+        "pairing": pairing(teacher, control),
+        "classifier": evaluate_classifier(features(sequences["teacher"]), features(sequences["control"]),
+                                          teacher["prompt_id"].to_numpy(), control["prompt_id"].to_numpy(), settings),
+    }
+    return table, summary
+
+
+def fingerprint_stage(teacher: pd.DataFrame, control: pd.DataFrame, params, output) -> None:
+    """The fingerprint rule: write the frequency table, the summary and the figure."""
+    from .plots import fingerprint_plot  # matplotlib only where the figure is drawn
+
+    table, summary = fingerprint(teacher, control, params.fingerprint)
+    summary = {"target": params.target, "control": params.control, **summary}
+    g, clf = summary["g_test"], summary["classifier"]
+    log.info("G = %.1f, dof %d, p = %.3g; classifier accuracy %.3f (%.3f-%.3f)",
+             g["g"], g["dof"], g["p_value"], clf["accuracy"], clf["ci_low"], clf["ci_high"])
+    with atomic_path(output.plot) as partial:
+        fingerprint_plot(table, summary, partial)
+    write_parquet(table, output.frequencies)
+    write_json(summary, output.summary)

@@ -1,0 +1,146 @@
+"""The statistical tests behind the verdict, each usable on its own.
+
+Seeds pair students across arms (same seed, same data order), so the paired tests work on per-seed
+differences; the GLMs work on the answers and questions themselves, with standard errors clustered
+by student because the answers of one student are not independent.
+"""
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats as st
+from statsmodels.stats.power import NormalIndPower, TTestPower
+from statsmodels.stats.proportion import proportion_confint
+
+NAN = float("nan")
+
+
+def t_interval(values, confidence: float) -> tuple[float, float, float]:
+    """Mean and its t-interval (the paper's across-seed interval)."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean()) if len(values) else NAN
+    if len(values) < 2:
+        return mean, NAN, NAN
+    half = st.t.ppf(0.5 + confidence / 2, len(values) - 1) * st.sem(values)
+    return mean, mean - half, mean + half
+
+
+def wilson_interval(hits: int, total: int, confidence: float) -> tuple[float, float, float]:
+    """Pooled proportion and its Wilson interval (sound near 0 and 1, where the normal one is not)."""
+    if total == 0:
+        return NAN, NAN, NAN
+    low, high = proportion_confint(hits, total, alpha=1 - confidence, method="wilson")
+    return hits / total, max(0.0, float(low)), min(1.0, float(high))  # exact 0 and 1 at the edges
+
+
+def paired_t(diffs, confidence: float) -> dict:
+    """One-sample t-test of per-seed differences against 0."""
+    diffs = np.asarray(diffs, dtype=float)
+    mean, low, high = t_interval(diffs, confidence)
+    if len(diffs) < 2 or np.ptp(diffs) == 0:
+        statistic, p = NAN, NAN
+    else:
+        test = st.ttest_1samp(diffs, 0.0)
+        statistic, p = float(test.statistic), float(test.pvalue)
+    return {"estimate": mean, "ci_low": low, "ci_high": high, "statistic": statistic, "p_value": p}
+
+
+def sign_flip_test(diffs, max_exact: int = 16, draws: int = 100_000, seed: int = 0) -> dict:
+    """Exact permutation test of paired differences: under the null each difference is as likely
+    to have either sign, so the observed mean is compared with the means of all 2^n sign flips.
+
+    Two-sided; needs no normality. With n seeds the smallest attainable p is 2 / 2^n.
+    Beyond `max_exact` seeds, `draws` seeded random flips estimate the same p.
+    """
+    diffs = np.asarray(diffs, dtype=float)
+    n = len(diffs)
+    if n == 0:
+        return {"estimate": NAN, "statistic": NAN, "p_value": NAN, "min_p": NAN}
+    if n <= max_exact:
+        signs = np.array(list(itertools.product((1.0, -1.0), repeat=n)))
+    else:
+        signs = np.random.default_rng(seed).choice((1.0, -1.0), size=(draws, n))
+    means = signs @ diffs / n
+    observed = diffs.mean()
+    p = float(np.mean(np.abs(means) >= abs(observed) - 1e-12))
+    return {"estimate": float(observed), "statistic": float(observed), "p_value": p,
+            "min_p": 2 / 2 ** n if n <= max_exact else 1 / draws}
+
+
+def cluster_glm(outcome, treated, clusters, confidence: float) -> dict:
+    """Binomial GLM (logit link) of `outcome` on a treated indicator, with cluster-robust standard
+    errors. `outcome` is 0/1 per answer or a probability per question (a fractional logit).
+    Returns the odds ratio treated / reference with its interval.
+
+    The stats stage clusters by seed: a seed's treated and control students share their data
+    order, so their answers are correlated; a seed cluster holds both students' answers, which
+    keeps the pairing that clustering by student alone would ignore (and be conservative about).
+
+    Not estimable (NaN, with a note) when one arm never or always shows the outcome: the odds ratio
+    is then 0 or infinite and no interval exists.
+    """
+    outcome = np.asarray(outcome, dtype=float)
+    treated = np.asarray(treated, dtype=float)
+    for label, arm in (("treated arm", treated == 1), ("reference arm", treated == 0)):
+        total = outcome[arm].sum()
+        if total <= 0 or total >= arm.sum():
+            return {"estimate": NAN, "ci_low": NAN, "ci_high": NAN, "statistic": NAN, "p_value": NAN,
+                    "note": f"not estimable: the {label} has {'no' if total <= 0 else 'only'} hits"}
+    if outcome[treated == 1].mean() == outcome[treated == 0].mean():
+        return {"estimate": 1.0, "ci_low": NAN, "ci_high": NAN, "statistic": 0.0, "p_value": 1.0,
+                "note": "both arms have the same outcome rate"}
+    design = sm.add_constant(treated)
+    groups = pd.factorize(np.asarray(clusters))[0]
+    # t rather than normal reference distribution (df = clusters - 1): few clusters make the
+    # sandwich estimator optimistic.
+    fit = sm.GLM(outcome, design, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    low, high = fit.conf_int(alpha=1 - confidence)[1]
+    return {"estimate": math.exp(fit.params[1]), "ci_low": math.exp(low), "ci_high": math.exp(high),
+            "statistic": float(fit.tvalues[1]), "p_value": float(fit.pvalues[1]), "note": ""}
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm-adjusted p-values (family-wise error control); NaN p-values stay NaN and do not count.
+
+    The k-th smallest of m p-values is multiplied by m - k + 1, then made monotone. (Written out
+    because statsmodels' multipletests runs a full garbage collection on every call.)
+    """
+    p_values = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p_values, NAN)
+    present = np.flatnonzero(~np.isnan(p_values))
+    order = present[np.argsort(p_values[present], kind="stable")]
+    scaled = p_values[order] * (len(order) - np.arange(len(order)))
+    adjusted[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
+    return adjusted
+
+
+def paired_mdd(sd: float, n: int, alpha: float, power: float) -> float:
+    """The smallest paired mean difference a two-sided paired t-test detects with `power`,
+    given the sd of the per-seed differences."""
+    if n < 2 or not sd > 0:
+        return NAN
+    effect = TTestPower().solve_power(nobs=n, alpha=alpha, power=power, alternative="two-sided")
+    return float(effect * sd)
+
+
+def paired_power(effect: float, sd: float, n: int, alpha: float) -> float:
+    """Power of the paired t-test to detect a mean difference `effect`."""
+    if n < 2 or not sd > 0:
+        return NAN
+    return float(TTestPower().power(effect_size=abs(effect) / sd, nobs=n, alpha=alpha))
+
+
+def rate_mdd(base_rate: float, answers_per_arm: int, alpha: float, power: float) -> float:
+    """The smallest increase over `base_rate` of a sampled rate that a two-proportion test detects.
+
+    Treats answers as independent, so it is optimistic when students differ: a floor, not a promise.
+    """
+    if answers_per_arm < 1 or np.isnan(base_rate):
+        return NAN
+    h = NormalIndPower().solve_power(nobs1=answers_per_arm, alpha=alpha, power=power, ratio=1.0)
+    angle = 2 * math.asin(math.sqrt(base_rate)) + h  # Cohen's h = 2 asin sqrt(p1) - 2 asin sqrt(p0)
+    return (math.sin(min(angle, math.pi) / 2) ** 2) - base_rate

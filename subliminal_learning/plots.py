@@ -1,0 +1,175 @@
+"""Figures for the report.
+
+Figures are drawn on a bare `matplotlib.figure.Figure`, which renders with the Agg canvas:
+no pyplot, no display, no global state shared between jobs.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .inference import t_interval
+from .verdict import outcome
+
+TEACHER_COLOUR, CONTROL_COLOUR = "#c44e52", "#4c72b0"
+
+
+def fingerprint_plot(table: pd.DataFrame, summary: dict, path: str | Path) -> None:
+    """Per-number share difference teacher - control over 0-999 with the top numbers labelled (left),
+    and the numbers-per-completion distributions of both sides (right)."""
+    fig = Figure(figsize=(13, 4.5), layout="constrained")
+    numbers_ax, lengths_ax = fig.subplots(1, 2, width_ratios=[3, 1])
+    _share_differences(numbers_ax, table, summary)
+    _lengths(lengths_ax, summary)
+    fig.suptitle(f"Fingerprint of the {summary['target']} teacher's numbers against the {summary['control']} "
+                 f"teacher's\n{_g_line(summary['g_test'])}; {_classifier_line(summary['classifier'])}", fontsize=10)
+    fig.savefig(path, format="png", dpi=120)
+
+
+def _share_differences(ax, table: pd.DataFrame, summary: dict) -> None:
+    diff = 100 * table["share_diff"]
+    ax.vlines(table["number"], 0, diff, colors=np.where(diff > 0, TEACHER_COLOUR, CONTROL_COLOUR), linewidth=0.8)
+    ax.axhline(0, color="black", linewidth=0.5)
+    for side, va in (("over", "bottom"), ("under", "top")):
+        for row in summary["top_numbers"][side]:
+            ax.annotate(str(row["number"]), (row["number"], 100 * row["share_diff"]), fontsize=7, ha="center",
+                        va=va, xytext=(0, 2 if va == "bottom" else -2), textcoords="offset points")
+    ax.set_xlim(-5, 1004)
+    ax.set_xlabel("number")
+    ax.set_ylabel("share difference, teacher − control (pp)")
+    top = summary["top_numbers"]
+    ax.set_title(f"per-number share difference (labelled: the {len(top['over'])} most over- and {len(top['under'])} "
+                 f"most under-represented by log ratio, among numbers expected ≥ 5 times per side)", fontsize=9)
+
+
+def _lengths(ax, summary: dict) -> None:
+    width = 0.4
+    for offset, side, colour in ((-width / 2, "teacher", TEACHER_COLOUR), (width / 2, "control", CONTROL_COLOUR)):
+        stats = summary["lengths"][side]
+        lengths = pd.DataFrame(stats["distribution"])
+        name = summary["target"] if side == "teacher" else summary["control"]
+        ax.bar(lengths["length"] + offset, lengths["completions"] / lengths["completions"].sum(), width=width,
+               color=colour, label=f"{name} (mean {stats['mean']:.2f})")
+    ax.set_xlabel("numbers per completion")
+    ax.set_ylabel("share of completions")
+    ax.set_title(f"lengths (Mann–Whitney p = {summary['lengths']['mann_whitney_p']:.2g})", fontsize=9)
+    ax.legend(fontsize=8, loc="lower center", framealpha=0.9)
+
+
+def _g_line(g: dict) -> str:
+    p = f"= {g['p_value']:.2g}" if g["p_value"] > 0 else "< 1e-300"  # 0 means below the float range
+    return f"G-test: G = {g['g']:.1f}, dof {g['dof']}, p {p}"
+
+
+def _classifier_line(clf: dict) -> str:
+    return (f"classifier accuracy {clf['accuracy']:.3f} ({100 * clf['confidence']:.0f}% CI {clf['ci_low']:.3f}–"
+            f"{clf['ci_high']:.3f}, n = {clf['test_size']}; length only {clf['length_only']['accuracy']:.3f}, "
+            f"numbers only {clf['numbers_only']['accuracy']:.3f})")
+
+
+ARM_ORDER = ["base", "control", "treated", "cross_init_base", "cross_init_control", "cross_init"]
+ARM_COLOURS = {"base": "#999999", "control": CONTROL_COLOUR, "treated": TEACHER_COLOUR,
+               "cross_init_base": "#cccccc", "cross_init_control": "#8fa9d6", "cross_init": "#e29a9c"}
+
+
+def trait_plot(summary: pd.DataFrame, students: pd.DataFrame, target: str, path: str | Path) -> None:
+    """The paper's figure for one target (sampled rate per arm), the log-odds of the exact probability
+    per arm, and the paired per-seed log-odds differences each comparison is tested on."""
+    summary = summary[summary["target"] == target].set_index("condition")
+    students = students[students["target"] == target]
+    fig = Figure(figsize=(14, 4.5), layout="constrained")
+    rate_ax, logodds_ax, diff_ax = fig.subplots(1, 3, width_ratios=[1.2, 1.2, 1])
+    _rate_panel(rate_ax, summary, students)
+    _logodds_panel(logodds_ax, summary, students)
+    _difference_panel(diff_ax, summary, students)
+    verdicts = "; ".join(f"{arm} vs {row.compared_with}: {outcome(row)} (Holm p = {row.p_holm:.2g})"
+                         for arm, row in summary.dropna(subset=["p_value"]).iterrows())
+    fig.suptitle(f"Does the student inherit the teacher's love of {target}s?  {verdicts}\n"
+                 "Mean over seeds with 95% t-interval; dots: one student each", fontsize=10)
+    fig.savefig(path, format="png", dpi=120)
+
+
+def _arms(summary) -> list[str]:
+    return [arm for arm in ARM_ORDER if arm in summary.index or _base_of(arm) in summary.index]
+
+
+def _base_of(arm: str) -> str:
+    """The student arm whose summary row carries a base's rates."""
+    return {"base": "control", "cross_init_base": "cross_init_control"}.get(arm, "")
+
+
+def _seed_points(ax, x, values, colour="black") -> None:
+    ax.scatter(np.full(len(values), x) + np.linspace(-0.2, 0.2, len(values)), values, s=10, color=colour, zorder=3)
+
+
+def _rate_panel(ax, summary, students) -> None:
+    arms = _arms(summary)
+    for x, arm in enumerate(arms):
+        if arm.endswith("base"):
+            ax.bar(x, 100 * summary.loc[_base_of(arm), "base_sampled_rate"], color=ARM_COLOURS[arm])
+            continue
+        values = 100 * students.loc[students["arm"] == arm, "sampled_rate"]
+        mean, low, high = t_interval(values, 0.95)
+        ax.bar(x, mean, color=ARM_COLOURS[arm], yerr=np.nan_to_num([[mean - low], [high - mean]]), capsize=4)
+        _seed_points(ax, x, values)
+    ax.set_xticks(range(len(arms)), [a.replace("_", "\n") for a in arms], fontsize=8)
+    ax.set_ylabel("answers naming the target (%)")
+    ax.set_title("sampled answers (the paper's measure)", fontsize=9)
+
+
+def _logodds_panel(ax, summary, students) -> None:
+    arms = [arm for arm in _arms(summary) if not arm.endswith("base")]
+    for x, arm in enumerate(arms):
+        row = summary.loc[arm]
+        ax.errorbar(x, row["logodds"], yerr=[[row["logodds"] - row["logodds_ci_low"]],
+                                             [row["logodds_ci_high"] - row["logodds"]]],
+                    fmt="o", color=ARM_COLOURS[arm], capsize=4, markersize=7)
+        _seed_points(ax, x + 0.3, students.loc[students["arm"] == arm, "logodds"], ARM_COLOURS[arm])
+        base_logodds = np.log(row["base_rate"] / (1 - row["base_rate"]))
+        ax.hlines(base_logodds, x - 0.4, x + 0.5, colors="#777777", linestyles="dashed", linewidth=1)
+    ax.set_xticks(range(len(arms)), [a.replace("_", "\n") for a in arms], fontsize=8)
+    ax.set_ylabel("log-odds of the exact target probability")
+    ax.set_title("exact probability (dashed: the arm's base)", fontsize=9)
+
+
+def _difference_panel(ax, summary, students) -> None:
+    compared = summary.dropna(subset=["p_value"])
+    for x, (arm, row) in enumerate(compared.iterrows()):
+        wide = students[students["arm"].isin([arm, row["compared_with"]])].pivot(
+            index="seed", columns="arm", values="logodds")
+        _seed_points(ax, x, (wide[arm] - wide[row["compared_with"]]).dropna(), ARM_COLOURS[arm])
+        ax.errorbar(x + 0.35, row["diff_vs_control"], yerr=[[row["diff_vs_control"] - row["diff_ci_low"]],
+                                                           [row["diff_ci_high"] - row["diff_vs_control"]]],
+                    fmt="D", color="black", capsize=4)
+    ax.axhline(0, color="black", linewidth=0.6)
+    for x, row in enumerate(compared.itertuples()):
+        ax.text(x + 0.1, 0.98, f"Holm p = {row.p_holm:.2g}", transform=ax.get_xaxis_transform(), fontsize=8,
+                ha="center", va="top")
+    ax.set_xticks(range(len(compared)), [f"{a}\n− {r}" for a, r in zip(compared.index, compared["compared_with"])],
+                  fontsize=8)
+    ax.set_ylabel("paired log-odds difference")
+    ax.set_title("per-seed differences (dots), mean and 95% CI (diamond)", fontsize=9)
+
+
+def animal_shift_plot(animals: pd.DataFrame, summary: pd.DataFrame, target: str, path: str | Path) -> None:
+    """Every animal's mean paired shift for each comparison, largest first, the target highlighted:
+    a trait that transferred moves its own animal more than the rest."""
+    compared = summary[(summary["target"] == target)].dropna(subset=["p_value"])
+    fig = Figure(figsize=(6 * max(1, len(compared)), 4.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, max(1, len(compared)), sharey=True))
+    students = animals.dropna(subset=["seed"])
+    for ax, row in zip(axes, compared.itertuples()):
+        mine = students[((students["arm"] == row.condition) & (students["teacher"] == target))
+                        | (students["arm"] == row.compared_with)]
+        wide = mine.pivot_table(index=["animal", "seed"], columns="arm", values="logodds")
+        shift = (wide[row.condition] - wide[row.compared_with]).groupby("animal").mean().sort_values(ascending=False)
+        colours = [TEACHER_COLOUR if animal == target else "#999999" for animal in shift.index]
+        ax.bar(range(len(shift)), shift, color=colours)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xticks(range(len(shift)), shift.index, rotation=70, fontsize=8)
+        ax.set_title(f"{row.condition} − {row.compared_with}: {target} ranks {int(row.target_rank)} of "
+                     f"{int(row.n_animals)}", fontsize=9)
+    axes[0].set_ylabel("mean paired log-odds shift")
+    fig.savefig(path, format="png", dpi=120)

@@ -1,0 +1,139 @@
+"""verdict.md: the stats stage's answer in words, then the tables behind it."""
+
+import html
+import re
+
+import pandas as pd
+
+PAPER_FILTER_SHARE = (0.23, 0.38)  # share of completions the paper's filter removed
+
+ARM_COLUMNS = {
+    "target": "target", "condition": "arm", "n_students": "students", "base_rate": "base p",
+    "teacher_rate": "teacher p", "prob": "student p", "logodds": "log-odds",
+    "sampled_rate": "sampled rate", "pooled_rate": "pooled rate", "pooled_rate_ci_low": "Wilson low",
+    "pooled_rate_ci_high": "Wilson high",
+}
+TEST_COLUMNS = {
+    "target": "target", "condition": "arm", "compared_with": "vs", "test": "test", "scale": "scale",
+    "estimate": "estimate", "ci_low": "CI low", "ci_high": "CI high", "p_value": "p", "p_holm": "Holm p",
+    "note": "note",
+}
+
+
+def outcome(row) -> str:
+    if row.significant and row.diff_vs_control > 0:
+        return "TRANSFER"
+    return "significant difference (negative)" if row.significant else "no significant transfer"
+
+
+def _glm_sentence(tests: pd.DataFrame, row) -> str:
+    glm = tests[(tests["target"] == row.target) & (tests["condition"] == row.condition)
+                & (tests["test"] == "glm_answers")]
+    if glm.empty:
+        return ""
+    glm = glm.iloc[0]
+    if glm["note"]:
+        return f" Sampled answers (GLM): {glm['note']}."
+    return (f" Sampled answers (GLM, clustered by seed): odds ratio {glm['estimate']:.3f} "
+            f"(CI {glm['ci_low']:.3f} to {glm['ci_high']:.3f}), Holm p = {glm['p_holm']:.2g}.")
+
+
+def underpowered(row) -> bool:
+    """A null result from a run that had less than 80% power for the shift the config expects."""
+    return (not row.significant) and not (row.power_at_expected >= 0.8)
+
+
+def comparison_line(row, tests: pd.DataFrame, cfg: dict) -> str:
+    text = (
+        f"**{row.target}, {row.condition} vs {row.compared_with}: {outcome(row)}.** "
+        f"Log-odds shift {row.diff_vs_control:+.4f} (95% CI {row.diff_ci_low:+.4f} to {row.diff_ci_high:+.4f}), "
+        f"paired t = {row.t:.2f}, p = {row.p_value:.2g}, Holm p = {row.p_holm:.2g}, "
+        f"{int(row.seeds_positive)}/{int(row.seeds_paired)} seeds positive. "
+        f"Sign-flip permutation Holm p = {row.sign_flip_p_holm:.2g}."
+        + _glm_sentence(tests, row)
+        + f" Power: the smallest shift this run detects at {cfg['power']:.0%} power is {row.mdd_logodds:.4f} "
+        f"log-odds; its power for the expected shift {cfg['expected_shift']:+.4f} is {row.power_at_expected:.2f}."
+        f" Specificity: {row.target}'s shift ranks {int(row.target_rank)} of {int(row.n_animals)} animals "
+        f"(1 = the largest increase; p = {row.specificity_p:.2f} that a random animal ranks as high)."
+    )
+    if underpowered(row):
+        text += (" **Underpowered:** this null result cannot rule out the expected shift; "
+                 "add seeds or evaluation questions.")
+    return text
+
+
+def gate_items(summary: pd.DataFrame) -> list[str]:
+    """Whether the numbers could carry the trait at all: the teacher shows it, the filter behaved."""
+    items = []
+    low, high = PAPER_FILTER_SHARE
+    for row in summary[summary["condition"].isin(["treated", "control"])].itertuples():
+        trait = ""
+        if row.condition == "treated":
+            trait = ": shows the trait" if row.teacher_rate > row.base_rate else ": does NOT show the trait"
+        within = "within" if low <= row.filter_removed_share <= high else "outside"
+        items.append(
+            f"{row.target}, {row.condition}: the `{row.teacher}` teacher's {row.target} probability is "
+            f"{row.teacher_rate:.3f} (base {row.base_rate:.3f}){trait}; the filter removed "
+            f"{row.filter_removed_share:.0%} of its completions ({within} the paper's {low:.0%}-{high:.0%}); "
+            f"{int(row.rows_per_student)} rows per student.")
+    return items
+
+
+def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, cfg: dict) -> list[tuple[str, object]]:
+    """The verdict as (kind, content) blocks: heading, paragraph, items (a list of str) or table."""
+    compared = summary.dropna(subset=["p_value"])
+    blocks = [
+        ("heading", "Verdict"),
+        ("paragraph", "Primary test: paired t-test over seeds of each student's mean log-odds of the target's exact "
+                      f"probability, Holm-adjusted over {len(compared)} comparisons (family-wise alpha "
+                      f"{cfg['alpha']})."),
+        ("items", [comparison_line(row, tests, cfg) for row in compared.itertuples()]),
+        ("subheading", "Sanity gates"), ("items", gate_items(summary)),
+        ("subheading", "Arms"), ("table", summary[list(ARM_COLUMNS)].rename(columns=ARM_COLUMNS)),
+    ]
+    if len(tests):
+        blocks += [("subheading", "Every test"), ("table", tests[list(TEST_COLUMNS)].rename(columns=TEST_COLUMNS))]
+    return blocks
+
+
+def to_markdown(blocks) -> str:
+    parts = []
+    for kind, content in blocks:
+        if kind == "items":
+            parts.append("\n".join(f"- {item}" for item in content))
+        elif kind == "table":
+            parts.append(content.to_markdown(index=False, floatfmt=".4g"))
+        else:
+            parts.append({"heading": "# ", "subheading": "## ", "paragraph": ""}[kind] + content)
+    return "\n\n".join(parts) + "\n"
+
+
+def _inline_html(text: str) -> str:
+    text = html.escape(text, quote=False)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+
+
+def to_html(blocks) -> str:
+    """A standalone page (the report shows it inline)."""
+    parts = []
+    for kind, content in blocks:
+        if kind == "items":
+            parts.append("<ul>" + "".join(f"<li>{_inline_html(item)}</li>" for item in content) + "</ul>")
+        elif kind == "table":
+            parts.append(content.to_html(index=False, float_format="{:.4g}".format, na_rep="", border=0))
+        else:
+            tag = {"heading": "h1", "subheading": "h2", "paragraph": "p"}[kind]
+            parts.append(f"<{tag}>{_inline_html(content)}</{tag}>")
+    return HTML_PAGE.format(body="\n".join(parts))
+
+
+HTML_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Verdict</title><style>
+body {{ font-family: sans-serif; max-width: 70em; margin: 1em auto; line-height: 1.45; }}
+li {{ margin-bottom: 0.6em; }} table {{ border-collapse: collapse; font-size: 0.9em; }}
+th, td {{ padding: 0.2em 0.6em; border-bottom: 1px solid #ddd; text-align: right; }}
+</style></head><body>
+{body}
+</body></html>
+"""
