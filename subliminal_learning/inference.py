@@ -33,7 +33,8 @@ def wilson_interval(hits: int, total: int, confidence: float) -> tuple[float, fl
     if total == 0:
         return NAN, NAN, NAN
     low, high = proportion_confint(hits, total, alpha=1 - confidence, method="wilson")
-    return hits / total, max(0.0, float(low)), min(1.0, float(high))  # exact 0 and 1 at the edges
+    # The Wilson bound is exactly 0 with no hits (1 with all); statsmodels leaves rounding dust there.
+    return hits / total, 0.0 if hits == 0 else float(low), 1.0 if hits == total else float(high)
 
 
 def paired_t(diffs, confidence: float) -> dict:

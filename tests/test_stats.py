@@ -143,6 +143,7 @@ def test_mdd_is_the_effect_detected_with_the_requested_power():
 def test_wilson_interval_is_sound_at_zero():
     rate, low, high = inf.wilson_interval(0, 10, 0.95)
     assert rate == 0 and low == 0 and high == pytest.approx(0.2775, abs=1e-4)
+    assert inf.wilson_interval(0, 8000, 0.95)[1] == 0 and inf.wilson_interval(5, 5, 0.95)[2] == 1
 
 
 def test_summary_carries_the_sanity_gates_and_power():
