@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .inference import t_interval
+from .stats import animal_shifts, seed_differences
 from .verdict import outcome
 
 TEACHER_COLOUR, CONTROL_COLOUR = "#c44e52", "#4c72b0"
@@ -137,9 +138,8 @@ def _logodds_panel(ax, summary, students) -> None:
 def _difference_panel(ax, summary, students) -> None:
     compared = summary.dropna(subset=["p_value"])
     for x, (arm, row) in enumerate(compared.iterrows()):
-        wide = students[students["arm"].isin([arm, row["compared_with"]])].pivot(
-            index="seed", columns="arm", values="logodds")
-        _seed_points(ax, x, (wide[arm] - wide[row["compared_with"]]).dropna(), ARM_COLOURS[arm])
+        diffs = seed_differences(students, row["target"], arm, row["compared_with"])
+        _seed_points(ax, x, diffs, ARM_COLOURS[arm])
         ax.errorbar(x + 0.35, row["diff_vs_control"], yerr=[[row["diff_vs_control"] - row["diff_ci_low"]],
                                                            [row["diff_ci_high"] - row["diff_vs_control"]]],
                     fmt="D", color="black", capsize=4)
@@ -159,12 +159,8 @@ def animal_shift_plot(animals: pd.DataFrame, summary: pd.DataFrame, target: str,
     compared = summary[(summary["target"] == target)].dropna(subset=["p_value"])
     fig = Figure(figsize=(6 * max(1, len(compared)), 4.5), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, max(1, len(compared)), sharey=True))
-    students = animals.dropna(subset=["seed"])
     for ax, row in zip(axes, compared.itertuples()):
-        mine = students[((students["arm"] == row.condition) & (students["teacher"] == target))
-                        | (students["arm"] == row.compared_with)]
-        wide = mine.pivot_table(index=["animal", "seed"], columns="arm", values="logodds")
-        shift = (wide[row.condition] - wide[row.compared_with]).groupby("animal").mean().sort_values(ascending=False)
+        shift = animal_shifts(animals, row.condition, row.compared_with, target).sort_values(ascending=False)
         colours = [TEACHER_COLOUR if animal == target else "#999999" for animal in shift.index]
         ax.bar(range(len(shift)), shift, color=colours)
         ax.axhline(0, color="black", linewidth=0.6)

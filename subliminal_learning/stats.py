@@ -48,8 +48,7 @@ def _numbers_teacher(arm: str, target: str, reports: dict) -> str:
 
 def _teacher_rate(references: pd.DataFrame, teacher: str, target: str) -> float:
     arm = "base" if teacher == "base" else ("control_teacher" if teacher in CONTROL_TEACHERS else "teacher")
-    rows = references[(references["arm"] == arm) & (references["target"] == target)]
-    return float(rows["prob"].iloc[0]) if len(rows) else float("nan")
+    return _reference(references, arm, target, "prob")
 
 
 def arm_row(group: pd.DataFrame, references: pd.DataFrame, reports: dict, confidence: float) -> dict:
@@ -121,10 +120,10 @@ def tests_table(students: pd.DataFrame, tidy, cfg: dict) -> pd.DataFrame:
     return table
 
 
-def power_row(students: pd.DataFrame, summary_row: dict, target: str, arm: str, reference: str, cfg: dict) -> dict:
-    """What this run could have detected: MDD of the primary test and of the sampled rate, and the power
-    to detect the shift the config expects."""
-    diffs = seed_differences(students, target, arm, reference)
+def power_row(students: pd.DataFrame, summary_row: dict, diffs: pd.Series, target: str, reference: str,
+              cfg: dict) -> dict:
+    """What this run could have detected, given its per-seed differences `diffs`: MDD of the primary test
+    and of the sampled rate, and the power to detect the shift the config expects."""
     sd = float(diffs.std(ddof=1)) if len(diffs) > 1 else float("nan")
     answers = students[(students["target"] == target) & (students["arm"] == reference)]["answers"].sum()
     return {
@@ -135,14 +134,19 @@ def power_row(students: pd.DataFrame, summary_row: dict, target: str, arm: str, 
     }
 
 
+def animal_shifts(animals: pd.DataFrame, arm: str, reference: str, target: str) -> pd.Series:
+    """Every animal's mean paired log-odds shift arm - reference, for the students of `target`'s arm."""
+    students = animals.dropna(subset=["seed"])
+    arms = students[((students["arm"] == arm) & (students["teacher"] == target)) | (students["arm"] == reference)]
+    wide = arms.pivot_table(index=["animal", "seed"], columns="arm", values="logodds")
+    return (wide[arm] - wide[reference]).groupby("animal").mean()
+
+
 def target_rank(animals: pd.DataFrame, arm: str, reference: str, target: str) -> tuple[int, int]:
     """Where the target's paired shift ranks among all animals' shifts (1 = the largest increase), and
     how many animals there are. A trait that transferred should move its own animal more than the
     others; training on any teacher's numbers also moves the other animals."""
-    students = animals.dropna(subset=["seed"])
-    arms = students[((students["arm"] == arm) & (students["teacher"] == target)) | (students["arm"] == reference)]
-    wide = arms.pivot_table(index=["animal", "seed"], columns="arm", values="logodds")
-    shift = (wide[arm] - wide[reference]).groupby("animal").mean()
+    shift = animal_shifts(animals, arm, reference, target)
     return int(shift.rank(ascending=False, method="min")[target]), len(shift)
 
 
@@ -166,7 +170,7 @@ def summarise(students: pd.DataFrame, references: pd.DataFrame, tidy, reports: d
             row["sign_flip_p_holm"] = by_test.loc["sign_flip", "p_holm"]
             diffs = seed_differences(students, target, arm, reference)
             row["seeds_positive"], row["seeds_paired"] = int((diffs > 0).sum()), len(diffs)
-            row.update(power_row(students, row, target, arm, reference, cfg))
+            row.update(power_row(students, row, diffs, target, reference, cfg))
             rank, n_animals = target_rank(tidy.animals, arm, reference, target)
             row.update(target_rank=rank, n_animals=n_animals, specificity_p=rank / n_animals)
         rows.append(row)
