@@ -13,6 +13,8 @@ rule plots:
             category="Specificity",
             subcategory="{target}",
         ),
+    params:
+        target="{target}",
     log:
         "results/logs/plots/{target}.log",
     benchmark:

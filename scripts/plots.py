@@ -5,7 +5,7 @@ from subliminal_learning.artifacts import atomic_path
 from subliminal_learning.plots import animal_shift_plot, trait_plot
 from subliminal_learning.runtime import rule_context
 
-target, out = snakemake.wildcards.target, snakemake.output
+target, out = snakemake.params.target, snakemake.output
 with rule_context(snakemake.log[0], snakemake.threads):
     summary = pd.read_csv(snakemake.input.summary)
     with atomic_path(out.trait) as partial:
