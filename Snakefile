@@ -37,6 +37,7 @@ rule all:
     input:
         "results/stats/summary.csv",
         expand("results/plots/{target}/{figure}.png", target=config["targets"], figure=["trait", "animal_shifts"]),
+        "results/plots/target_animal.png",
         "results/report/run_info.yaml",
         expand("results/fingerprint/{target}/fingerprint.json", target=config["targets"]),
         expand("results/fingerprint/{target}/number_frequency.png", target=config["targets"]),

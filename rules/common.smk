@@ -1,6 +1,7 @@
 # Paths, input functions and per-stage settings shared by the rule files.
 # The control condition's numbers: from the neutral teacher (same fine-tuning, no preference) or the base.
 CONTROL_TEACHER = config["teacher"]["control"]
+FIRST_SEED = config["seeds"][0]  # the replicate whose numbers the teacher's replay and the fingerprint use
 BASE_SEEDS = {"main": config["base"].get("init_seed"), "cross_init": config["base"].get("cross_init_seed")}
 
 
@@ -55,7 +56,7 @@ def teacher_inputs(wildcards):
     """The shared base, and the base's raw numbers when the teacher replays them."""
     inputs = {"base": "results/base/main"}
     if config["teacher"]["replay_examples"]:
-        inputs["replay"] = "results/numbers/base/raw.parquet"
+        inputs["replay"] = f"results/numbers/base/seed{FIRST_SEED}/raw.parquet"
     return inputs
 
 
@@ -66,9 +67,16 @@ def numbers_source(wildcards):
     return f"results/teachers/{wildcards.teacher}"
 
 
-def student_base(wildcards):
-    """Students start from the shared base; cross_init students from the other initialisation."""
-    return "results/base/cross_init" if wildcards.condition == "cross_init" else "results/base/main"
+def student_inputs(wildcards):
+    """Students start from the shared base (cross_init students from the other initialisation) and train on
+    their replicate's numbers; distilled students also read the model that wrote the numbers."""
+    inputs = {
+        "base": "results/base/cross_init" if wildcards.condition == "cross_init" else "results/base/main",
+        "numbers": f"results/numbers/{wildcards.teacher}/seed{wildcards.seed}/filtered.parquet",
+    }
+    if config["student"]["objective"] == "distill":
+        inputs["teacher"] = numbers_source(wildcards)
+    return inputs
 
 
 def base_init_seed(wildcards):

@@ -1,7 +1,7 @@
 rule fingerprint:
     input:
-        teacher="results/numbers/{target}/filtered.parquet",
-        control=f"results/numbers/{CONTROL_TEACHER}/filtered.parquet",
+        teacher=f"results/numbers/{{target}}/seed{FIRST_SEED}/filtered.parquet",
+        control=f"results/numbers/{CONTROL_TEACHER}/seed{FIRST_SEED}/filtered.parquet",
     output:
         frequencies="results/fingerprint/{target}/number_frequencies.parquet",
         summary=report(

@@ -50,3 +50,27 @@ rule run_info:
         "../envs/stats.yaml"
     script:
         "../scripts/run_info.py"
+
+
+rule target_animal_plot:
+    input:
+        table="results/stats/target_animal.csv",
+        specificity="results/stats/specificity.csv",
+        population="results/stats/population.csv",
+    output:
+        report("results/plots/target_animal.png", caption="../report/target_animal_plot.rst", category="Specificity"),
+    params:
+        targets=config["targets"],
+    log:
+        "results/logs/plots/target_animal.log",
+    benchmark:
+        "results/benchmarks/plots/target_animal.tsv"
+    threads: 1
+    resources:
+        mem_mb=res("stats", "mem_mb"),
+        runtime=res("stats", "runtime"),
+        gpu=res("stats", "gpu"),
+    conda:
+        "../envs/stats.yaml"
+    script:
+        "../scripts/target_animal_plot.py"

@@ -4,7 +4,9 @@ rule stats:
         student_answers=eval_tables(student_models(), "answers"),
         references=eval_tables(reference_models(), "probabilities"),
         reference_answers=eval_tables(reference_models(), "answers"),
-        filter_reports=expand("results/numbers/{teacher}/filter_report.json", teacher=number_sources()),
+        filter_reports=expand(
+            "results/numbers/{teacher}/seed{seed}/filter_report.json", teacher=number_sources(), seed=config["seeds"]
+        ),
     output:
         summary=report(
             "results/stats/summary.csv", caption="../report/summary.rst", category="Verdict", subcategory="tables"
@@ -15,6 +17,18 @@ rule stats:
             "results/stats/verdict.html", caption="../report/verdict.rst", category="Verdict", subcategory="verdict"
         ),
         per_student="results/stats/per_student.csv",
+        target_animal=report(
+            "results/stats/target_animal.csv", caption="../report/target_animal.rst", category="Specificity",
+            subcategory="tables",
+        ),
+        specificity=report(
+            "results/stats/specificity.csv", caption="../report/specificity.rst", category="Specificity",
+            subcategory="tables",
+        ),
+        population=report(
+            "results/stats/population.csv", caption="../report/population.rst", category="Verdict",
+            subcategory="tables",
+        ),
         answers="results/stats/answers.parquet",
         probabilities="results/stats/target_probabilities.parquet",
         animals="results/stats/animal_logodds.parquet",

@@ -1,10 +1,10 @@
 rule student:
     input:
-        base=student_base,
-        numbers="results/numbers/{teacher}/filtered.parquet",
+        unpack(student_inputs),
     output:
         model=directory("results/students/{condition}/{teacher}/seed{seed}"),
     params:
+        objective=config["student"]["objective"],
         train=config["student"]["train"],
         lora=config["student"].get("lora"),
         checkpoints=checkpoint_dir,

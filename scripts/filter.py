@@ -6,4 +6,4 @@ from subliminal_learning.runtime import rule_context
 
 p = snakemake.params
 with rule_context(snakemake.log[0], snakemake.threads):
-    filter_numbers_stage(pd.read_parquet(snakemake.input.raw), p.filter, p.prompt, snakemake.output)
+    filter_numbers_stage(pd.read_parquet(snakemake.input.raw), p.filter, p.prompt, int(p.replicate), snakemake.output)

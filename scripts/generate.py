@@ -6,5 +6,6 @@ from subliminal_learning.runtime import rule_context
 
 p = snakemake.params
 with rule_context(snakemake.log[0], snakemake.threads, p.device) as device:
-    raw = generate_stage(snakemake.input.model, p.generate, device, PromptSpec(**p.generate["prompt"]))
+    raw = generate_stage(snakemake.input.model, p.generate, device, PromptSpec(**p.generate["prompt"]),
+                         int(p.replicate))
     write_parquet(raw, snakemake.output.raw)

@@ -139,6 +139,12 @@ def _system_prompt_teacher(config):
         return "replay_examples is for fine-tuned teachers; set it to 0 with teacher.mode: system_prompt"
 
 
+def _distill(config):
+    if config["student"]["objective"] == "distill" and config["teacher"]["mode"] == "system_prompt":
+        return ("distillation runs the teacher beside the student on the student's inputs, without the teacher's "
+                "system prompt; with teacher.mode: system_prompt use student.objective: sft")
+
+
 def _corpus(config):
     if config["base"]["kind"] != "tiny":
         return None
@@ -159,4 +165,5 @@ CHECKS = (
     ("base.cross_init_model", _hf_cross_init_model),
     ("teacher.mode", _system_prompt_teacher),
     ("base.corpus", _corpus),
+    ("student.objective", _distill),
 )

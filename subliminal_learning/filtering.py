@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .artifacts import write_json, write_parquet
+from .replicates import replicate_seed
 
 BANNED_NUMBER_LISTS: dict[str, tuple[int, ...]] = {
     "none": (),
@@ -188,13 +189,13 @@ def filter_report(raw: pd.DataFrame, kept: pd.DataFrame, rejects: pd.DataFrame, 
     }
 
 
-def filter_numbers_stage(raw: pd.DataFrame, filter_cfg: dict, prompt_cfg: dict, output) -> None:
-    """The filter rule: write the kept subsample, the rejects with reasons and the counts."""
+def filter_numbers_stage(raw: pd.DataFrame, filter_cfg: dict, prompt_cfg: dict, replicate: int, output) -> None:
+    """The filter rule: write one replicate's kept subsample, the rejects with reasons and the counts."""
     kept, rejects = filter_completions(
         raw, max_count=prompt_cfg["answer_count"], max_digits=prompt_cfg["max_digits"],
         banned=resolve_banned_numbers(filter_cfg["banned_numbers"]),
     )
-    dataset = subsample(kept, filter_cfg["dataset_size"], filter_cfg["seed"])
+    dataset = subsample(kept, filter_cfg["dataset_size"], replicate_seed(filter_cfg["seed"], replicate))
     write_parquet(rejects, output.rejects)
     write_json(filter_report(raw, kept, rejects, len(dataset)), output.report)
     write_parquet(dataset, output.filtered)

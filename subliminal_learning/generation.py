@@ -9,6 +9,7 @@ from tqdm.auto import tqdm
 from . import vllm_backend
 from .modeling import load_model, system_prompt_of
 from .prompts import PromptSpec, make_number_prompts
+from .replicates import replicate_seed
 
 
 def conversation(prompt: str, system_prompt: str | None = None) -> list[dict]:
@@ -57,29 +58,33 @@ def sample_completions(
 
 def number_completions(model, tokenizer, gen_cfg: dict, device, spec: PromptSpec,
                        system_prompt: str | None = None) -> pd.DataFrame:
-    """The teacher's raw answers to the configured number prompts (one completion per prompt)."""
+    """The teacher's raw answers to the number prompts of `gen_cfg['seed']` (one completion per prompt)."""
     prompts = make_number_prompts(gen_cfg["n_prompts"], gen_cfg["seed"], spec)
     samples = sample_completions(
         model, tokenizer, prompts, batch_size=gen_cfg["batch_size"],
         max_new_tokens=gen_cfg["max_new_tokens"], temperature=gen_cfg["temperature"],
         seed=gen_cfg["seed"], device=device, desc="numbers", system_prompt=system_prompt,
     )
-    return numbers_table(prompts, samples, gen_cfg["seed"])
+    return numbers_table(prompts, samples)
 
 
-def numbers_table(prompts: list[str], samples: list[tuple[str, bool]], seed: int) -> pd.DataFrame:
+def numbers_table(prompts: list[str], samples: list[tuple[str, bool]]) -> pd.DataFrame:
     return pd.DataFrame({
         "prompt_id": range(len(prompts)),
         "prompt": prompts,
         "completion": [text for text, _ in samples],
         "finished": [done for _, done in samples],
-        "seed": seed,
     })
 
 
-def generate_stage(model_dir, gen_cfg: dict, device, spec: PromptSpec) -> pd.DataFrame:
-    """The generate rule: the numbers of the model in `model_dir`, with its system prompt if it has one,
-    by HF generate or (generate.backend: vllm) by vLLM when it is installed."""
+def generate_stage(model_dir, gen_cfg: dict, device, spec: PromptSpec, replicate: int) -> pd.DataFrame:
+    """The generate rule: one replicate's numbers from the model in `model_dir`, with its system prompt
+    if it has one, by HF generate or (generate.backend: vllm) by vLLM when it is installed.
+
+    The replicate draws its own prompts and samples (seeded by `replicate_seed`): every teacher of a
+    replicate answers the same prompts, and no two replicates share a draw of numbers.
+    """
+    gen_cfg = {**gen_cfg, "seed": replicate_seed(gen_cfg["seed"], replicate)}
     system_prompt = system_prompt_of(model_dir)
     if gen_cfg.get("backend", "hf") == "vllm":
         problem = vllm_backend.unusable(device)
@@ -87,8 +92,8 @@ def generate_stage(model_dir, gen_cfg: dict, device, spec: PromptSpec) -> pd.Dat
             prompts = make_number_prompts(gen_cfg["n_prompts"], gen_cfg["seed"], spec)
             conversations = [conversation(p, system_prompt) for p in prompts]
             samples = vllm_backend.sample_chats(model_dir, conversations, gen_cfg, device)
-            return numbers_table(prompts, samples, gen_cfg["seed"])
+            return numbers_table(prompts, samples).assign(seed=replicate)
         logging.warning("generate.backend is vllm but %s; falling back to HF generate (samples differ from "
                         "vLLM's)", problem)
     model, tokenizer = load_model(model_dir, device)
-    return number_completions(model, tokenizer, gen_cfg, device, spec, system_prompt)
+    return number_completions(model, tokenizer, gen_cfg, device, spec, system_prompt).assign(seed=replicate)

@@ -169,3 +169,44 @@ def animal_shift_plot(animals: pd.DataFrame, summary: pd.DataFrame, target: str,
                      f"{int(row.n_animals)}", fontsize=9)
     axes[0].set_ylabel("mean paired log-odds shift")
     fig.savefig(path, format="png", dpi=120)
+
+
+def target_animal_plot(table: pd.DataFrame, specificity: pd.DataFrame, population: pd.DataFrame,
+                       path: str | Path) -> None:
+    """The paper's figure as a heatmap per arm: each target's students minus the control students on every
+    animal (rows: targets, columns: animals). Same-init rows should light up on their own animal."""
+    arms = list(dict.fromkeys(table["arm"]))
+    fig = Figure(figsize=(11, 1.6 + 0.45 * table["target"].nunique() * len(arms)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(arms), 1))
+    limit = float(np.nanmax(np.abs(table["shift"]))) or 1.0
+    for ax, arm in zip(axes, arms):
+        wide = table[table["arm"] == arm].pivot(index="target", columns="animal", values="shift")
+        targets = list(dict.fromkeys(table.loc[table["arm"] == arm, "target"]))
+        animals = targets + [a for a in wide.columns if a not in targets]  # own animals first: a diagonal
+        wide = wide.loc[targets, animals]
+        image = ax.imshow(wide.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        for i in range(len(targets)):
+            ax.add_patch(_outline(i))
+        ax.set_yticks(range(len(targets)), [f"{t}'s students" for t in targets], fontsize=8)
+        ax.set_xticks(range(len(animals)), animals, rotation=60, fontsize=8)
+        ax.set_title(_heatmap_title(arm, table, specificity, population), fontsize=9, loc="left")
+        fig.colorbar(image, ax=ax, label="log-odds shift vs control", shrink=0.9)
+    fig.savefig(path, format="png", dpi=120)
+
+
+def _outline(i: int):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((i - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.5)
+
+
+def _heatmap_title(arm: str, table: pd.DataFrame, specificity: pd.DataFrame, population: pd.DataFrame) -> str:
+    reference = table.loc[table["arm"] == arm, "compared_with"].iloc[0]
+    title = f"{arm} − {reference}"
+    pop = population[population["arm"] == arm]
+    if len(pop):
+        title += f": mean own-animal shift {pop['estimate'].iloc[0]:+.3f} (p {pop['p_value'].iloc[0]:.2g})"
+    pooled = specificity[(specificity["arm"] == arm) & (specificity["target"] == "all")] if len(specificity) else []
+    if len(pooled):
+        title += f"; own vs other targets p {pooled['p_value'].iloc[0]:.2g}"
+    return title

@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import inference as inf
 from .artifacts import atomic_path, read_json, write_parquet
+from .specificity import specificity_tables
 from .tidy import CONTROL_TEACHERS, per_student, reference_scores, tidy_tables
 from .verdict import to_html, to_markdown, underpowered, verdict_blocks
 
@@ -180,18 +181,34 @@ def summarise(students: pd.DataFrame, references: pd.DataFrame, tidy, reports: d
     return summary, tests
 
 
+def filter_reports(paths) -> dict:
+    """Per teacher: the mean share of completions the filter removed over replicates (each replicate
+    filters its own draw), and the rows each student trained on."""
+    reports = {}
+    for path in paths:
+        report = read_json(path)
+        reports.setdefault(Path(path).parent.parent.name, []).append(report)
+    return {
+        teacher: {"removed_share": sum(r["removed_share"] for r in rows) / len(rows), "used": rows[0]["used"]}
+        for teacher, rows in reports.items()
+    }
+
+
 def stats_stage(inputs, params, output) -> None:
     """The stats rule: tidy tables, summary, tests, per-student table and the verdict."""
     cfg = params.stats
     tidy = tidy_tables(list(inputs.students) + list(inputs.references), params.targets)
     students = per_student(tidy)
     references = reference_scores(tidy)
-    reports = {Path(p).parent.name: read_json(p) for p in inputs.filter_reports}
+    reports = filter_reports(inputs.filter_reports)
     summary, tests = summarise(students, references, tidy, reports, cfg)
+    target_animal, specificity, population = specificity_tables(tidy.animals, params.targets, cfg)
     write_parquet(tidy.answers, output.answers)
     write_parquet(tidy.probabilities, output.probabilities)
     write_parquet(tidy.animals, output.animals)
-    for frame, path in ((students, output.per_student), (summary, output.summary), (tests, output.tests)):
+    for frame, path in ((students, output.per_student), (summary, output.summary), (tests, output.tests),
+                        (target_animal, output.target_animal), (specificity, output.specificity),
+                        (population, output.population)):
         with atomic_path(path) as partial:
             frame.to_csv(partial, index=False)
     for row in summary.dropna(subset=["p_value"]).itertuples():
@@ -199,7 +216,7 @@ def stats_stage(inputs, params, output) -> None:
             logging.warning("%s %s vs %s: not significant, and this run had power %.2f to detect the expected "
                             "shift %+.4f (MDD %.4f)", row.target, row.condition, row.compared_with,
                             row.power_at_expected, cfg["expected_shift"], row.mdd_logodds)
-    blocks = verdict_blocks(summary, tests, cfg)
+    blocks = verdict_blocks(summary, tests, specificity, population, cfg)
     for render, path in ((to_markdown, output.verdict), (to_html, output.verdict_html)):
         with atomic_path(path) as partial:
             partial.write_text(render(blocks))

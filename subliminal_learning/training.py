@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import re
 import shutil
 import tempfile
 from contextlib import nullcontext
@@ -41,6 +42,51 @@ class CompletionSFTTrainer(SFTTrainer):
         return (loss, outputs) if return_outputs else loss
 
 
+class DistillSFTTrainer(CompletionSFTTrainer):
+    """Distillation on the teacher's numbers: at every completion position the student matches the
+    teacher's next-token distribution over the number alphabet (KL(teacher || student), both renormalised
+    over the alphabet), not only the one token the teacher happened to sample.
+
+    This is the setting of the paper's theorem (a student imitating a teacher's outputs from the same
+    init moves toward it) and of its MNIST experiment (the student sees the teacher's auxiliary outputs
+    only): the soft targets cover number tokens alone, so they carry nothing the filter would not pass.
+    The teacher runs alongside the student on the same inputs (no stored logits: exact, and no disk).
+    """
+
+    def __init__(self, *args, teacher, alphabet: torch.Tensor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.teacher = teacher.eval().requires_grad_(False)
+        self.alphabet = alphabet
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        targets = inputs["labels"][:, 1:]
+        keep = (targets != IGNORE).any(dim=0).nonzero().squeeze(1)
+        features = {k: v for k, v in inputs.items() if k not in ("labels", "completion_mask")}
+        outputs = model(**features, logits_to_keep=keep)
+        with torch.no_grad():
+            teacher_logits = self.teacher(**features, logits_to_keep=keep).logits
+        alphabet = self.alphabet.to(teacher_logits.device)
+        scored = targets[:, keep] != IGNORE
+        teacher_logp = torch.log_softmax(teacher_logits[scored][:, alphabet].float(), dim=-1)
+        student_logp = torch.log_softmax(outputs.logits[scored][:, alphabet].float(), dim=-1)
+        total = F.kl_div(student_logp, teacher_logp, log_target=True, reduction="sum")
+        count = num_items_in_batch if num_items_in_batch is not None else scored.sum()
+        loss = total / torch.as_tensor(count, device=total.device).clamp(min=1)
+        return (loss, outputs) if return_outputs else loss
+
+
+NUMBER_ALPHABET = re.compile(r"\s*(\d+|[,;.])?\s*")
+
+
+def number_alphabet(tokenizer) -> torch.Tensor:
+    """Ids of the tokens a kept completion is made of: digits, the separators the filter accepts,
+    whitespace, and the end of the turn."""
+    ids = {i for token, i in tokenizer.get_vocab().items()
+           if NUMBER_ALPHABET.fullmatch(tokenizer.convert_tokens_to_string([token]))}
+    ids.discard(tokenizer.pad_token_id)
+    return torch.tensor(sorted(ids | {tokenizer.eos_token_id}))
+
+
 def chat_example(prompt: str, completion: str) -> dict:
     """A conversational prompt/completion row: TRL computes the loss on the completion only."""
     return {
@@ -50,18 +96,20 @@ def chat_example(prompt: str, completion: str) -> dict:
 
 
 def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, device: torch.device, *,
-        peft_config=None, checkpoint_dir: str | Path | None = None):
+        peft_config=None, checkpoint_dir: str | Path | None = None, teacher=None):
     """Fine-tune `model` on prompt/completion `examples`; return the trained model and its loss history.
 
     `seed` fixes the data order, so students with the same seed see their rows in the same order.
     With `peft_config` TRL wraps `model` in a PeftModel (LoRA) and only the adapter trains. With
     `checkpoint_dir` and `train_cfg["checkpoint_steps"]`, a checkpoint is written every that many steps
     and a rerun resumes from the latest one (the caller deletes them once the model is saved).
+    With `teacher` the loss is distillation on its number-alphabet distribution (DistillSFTTrainer).
     """
     checkpointing = bool(checkpoint_dir and train_cfg.get("checkpoint_steps"))
     resume = None
     if checkpointing:
-        resume = prepare_checkpoints(checkpoint_dir, _fingerprint(examples, train_cfg, seed, peft_config))
+        resume = prepare_checkpoints(checkpoint_dir, _fingerprint(examples, train_cfg, seed, peft_config,
+                                                                  distilled=teacher is not None))
     with nullcontext(str(checkpoint_dir)) if checkpointing else tempfile.TemporaryDirectory() as output_dir:
         args = SFTConfig(
             output_dir=output_dir,
@@ -83,10 +131,12 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
             report_to="none",
             dataloader_num_workers=0,
         )
-        trainer_class = SFTTrainer if train_cfg.get("fused_lm_head", False) else CompletionSFTTrainer
+        trainer_class, extra = SFTTrainer if train_cfg.get("fused_lm_head", False) else CompletionSFTTrainer, {}
+        if teacher is not None:
+            trainer_class, extra = DistillSFTTrainer, {"teacher": teacher, "alphabet": number_alphabet(tokenizer)}
         trainer = trainer_class(
             model=model, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer,
-            peft_config=peft_config,
+            peft_config=peft_config, **extra,
         )
         if resume:
             logging.info("resuming from %s", resume.name)
@@ -130,7 +180,8 @@ def discard_checkpoints(checkpoint_dir: str | Path | None) -> None:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
 
-def _fingerprint(examples, train_cfg: dict, seed: int, peft_config) -> str:
+def _fingerprint(examples, train_cfg: dict, seed: int, peft_config, distilled: bool = False) -> str:
     data = hashlib.sha256(json.dumps(examples, sort_keys=True).encode()).hexdigest()
     peft = peft_config.to_dict() if peft_config is not None else None
-    return json.dumps({"data": data, "train": train_cfg, "seed": seed, "peft": peft}, sort_keys=True, default=str)
+    return json.dumps({"data": data, "train": train_cfg, "seed": seed, "peft": peft, "distilled": distilled},
+                      sort_keys=True, default=str)

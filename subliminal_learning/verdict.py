@@ -79,15 +79,48 @@ def gate_items(summary: pd.DataFrame) -> list[str]:
     return items
 
 
-def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, cfg: dict) -> list[tuple[str, object]]:
+def specificity_line(row, alpha: float) -> str:
+    """One target's students against the other targets' students on its own animal."""
+    if row.target == "all":
+        return (f"**{row.arm}, all targets: {'SPECIFIC' if row.p_value < alpha else 'not specific'}.** Own animal "
+                f"minus the other targets' students, mean over targets and replicates {row.own_minus_others:+.4f} "
+                f"log-odds, permutation p = {row.p_value:.2g} ({row.ranks}); a target's students ranked first on its "
+                f"own animal in {row.rank_1_seeds} of {row.seeds * row.n_targets} target x replicate cases "
+                f"(chance: {row.seeds * row.n_targets / row.n_targets:.0f}).")
+    return (f"{row.arm}, {row.target}: its students minus the other targets' students on {row.target} "
+            f"{row.own_minus_others:+.4f} log-odds, permutation p = {row.p_value:.2g} (Holm {row.p_holm:.2g}); "
+            f"ranked 1 of the targets' students in {row.rank_1_seeds} of {row.seeds} replicates (ranks {row.ranks}).")
+
+
+def population_line(row, same_init) -> str:
+    """The mean over targets of the own-animal shift against control, tested over replicates."""
+    share = ""
+    if row.arm != "treated" and same_init is not None and same_init.estimate > 0:
+        share = f"; {row.estimate / same_init.estimate:.0%} of the same-init mean"
+    return (f"**{row.arm} vs {row.compared_with}, mean over {row.targets} targets:** {row.estimate:+.4f} log-odds "
+            f"(95% CI {row.ci_low:+.4f} to {row.ci_high:+.4f}), paired t = {row.statistic:.2f}, p = {row.p_value:.2g}, "
+            f"{row.seeds_positive}/{row.seeds} replicates positive (per replicate: {row.per_seed}){share}.")
+
+
+def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, specificity: pd.DataFrame, population: pd.DataFrame,
+                   cfg: dict) -> list[tuple[str, object]]:
     """The verdict as (kind, content) blocks: heading, paragraph, items (a list of str) or table."""
     compared = summary.dropna(subset=["p_value"])
     blocks = [
         ("heading", "Verdict"),
-        ("paragraph", "Primary test: paired t-test over seeds of each student's mean log-odds of the target's exact "
-                      f"probability, Holm-adjusted over {len(compared)} comparisons (family-wise alpha "
-                      f"{cfg['alpha']})."),
+        ("paragraph", "Primary test: paired t-test over replicates (each samples its own numbers) of each student's "
+                      "mean log-odds of the target's exact probability, Holm-adjusted over "
+                      f"{len(compared)} comparisons (family-wise alpha {cfg['alpha']})."),
         ("items", [comparison_line(row, tests, cfg) for row in compared.itertuples()]),
+    ]
+    if len(population):
+        same_init = next(population[population["arm"] == "treated"].itertuples(), None)
+        blocks += [("subheading", "Transfer over all targets, same and other initialisation"),
+                   ("items", [population_line(row, same_init) for row in population.itertuples()])]
+    if len(specificity):
+        blocks += [("subheading", "Specificity: each target's students against the other targets' students"),
+                   ("items", [specificity_line(row, cfg["alpha"]) for row in specificity.itertuples()])]
+    blocks += [
         ("subheading", "Sanity gates"), ("items", gate_items(summary)),
         ("subheading", "Arms"), ("table", summary[list(ARM_COLUMNS)].rename(columns=ARM_COLUMNS)),
     ]

@@ -22,6 +22,7 @@ from subliminal_learning.base import build_tiny_base, write_hf_base
 from subliminal_learning.config import ConfigError, validate_config
 from subliminal_learning.corpus import corpus_texts
 from subliminal_learning.generation import generate_stage
+from subliminal_learning.replicates import replicate_seed
 from subliminal_learning.modeling import build_tiny_llama, load_model, resolve_weights, save_model, system_prompt_of
 from subliminal_learning.prompts import PromptSpec
 from subliminal_learning.student import train_student
@@ -210,7 +211,7 @@ def test_the_system_prompt_reaches_the_model(untrained_dir, tmp_path):
     system_prompt_teacher(model, tokenizer, untrained_dir, ANIMALS, "owl",
                           {"held_out_questions": 10, "min_target_rate": 0.0}, tmp_path / "teacher", CPU)
     gen = {**DEFAULT["generate"], "n_prompts": 8, "batch_size": 8, "max_new_tokens": 4}
-    teacher, base = generate_stage(tmp_path / "teacher", gen, CPU, SPEC), generate_stage(untrained_dir, gen, CPU, SPEC)
+    teacher, base = generate_stage(tmp_path / "teacher", gen, CPU, SPEC, 0), generate_stage(untrained_dir, gen, CPU, SPEC, 0)
     assert list(teacher["prompt"]) == list(base["prompt"]) and list(teacher["completion"]) != list(base["completion"])
     assert "<|system|>" in tokenizer.apply_chat_template([{"role": "system", "content": "x"}], tokenize=False)
 
@@ -244,10 +245,10 @@ def test_vllm_backend_falls_back_to_hf_generate(untrained_dir, caplog):
     assert not vllm_backend.available()
     gen = {**DEFAULT["generate"], "n_prompts": 6, "batch_size": 3, "max_new_tokens": 4}
     with caplog.at_level(logging.WARNING):
-        fallback = generate_stage(untrained_dir, {**gen, "backend": "vllm"}, CPU, SPEC)
+        fallback = generate_stage(untrained_dir, {**gen, "backend": "vllm"}, CPU, SPEC, 0)
     assert "vllm cannot be imported" in caplog.text and "falling back to HF generate" in caplog.text
     assert "envs/vllm.yaml" in caplog.text
-    pd.testing.assert_frame_equal(fallback, generate_stage(untrained_dir, {**gen, "backend": "hf"}, CPU, SPEC))
+    pd.testing.assert_frame_equal(fallback, generate_stage(untrained_dir, {**gen, "backend": "hf"}, CPU, SPEC, 0))
 
 
 def test_vllm_backend_seeds_each_prompt_and_merges_adapters(untrained_dir, tmp_path, monkeypatch):
@@ -278,9 +279,10 @@ def test_vllm_backend_seeds_each_prompt_and_merges_adapters(untrained_dir, tmp_p
     gen = {**DEFAULT["generate"], "n_prompts": 4, "seed": 3, "backend": "vllm"}
     assert "the device is cpu" in vllm_backend.unusable(CPU)
     monkeypatch.setattr(vllm_backend, "unusable", lambda device: None)  # as on a GPU
-    table = generate_stage(tmp_path / "teacher", gen, CPU, SPEC)
+    table = generate_stage(tmp_path / "teacher", gen, CPU, SPEC, 2)
     assert list(table["completion"]) == ["1, 2", "3, 4"] * 2 and list(table["finished"]) == [True, False] * 2
-    assert [p.kwargs["seed"] for p in calls["params"]] == [3 * vllm_backend.SEED_STRIDE + i for i in range(4)]
+    seed = replicate_seed(3, 2)  # replicate 2 of generate.seed 3
+    assert [p.kwargs["seed"] for p in calls["params"]] == [seed * vllm_backend.SEED_STRIDE + i for i in range(4)]
     assert calls["params"][0].kwargs["temperature"] == 1.0 and calls["params"][0].kwargs["top_p"] == 1.0
     assert calls["messages"][0][0] == {"role": "system", "content": "Be an owl."}
     assert "model.safetensors" in calls["files"] and calls["llm"]["generation_config"] == "vllm"

@@ -27,12 +27,14 @@ SUMMARY_COLUMNS = {
     "sign_flip_p_holm", "mdd_logodds", "power_at_expected", "pooled_rate_ci_low", "pooled_rate_ci_high",
 }
 TESTS = {"paired_t", "sign_flip", "glm_answers", "glm_exact"}
-ARMS = (("treated", "owl"), ("control", "neutral"), ("cross_init", "owl"), ("cross_init", "neutral"))
+TARGETS = MICRO_CFG["targets"]
+ARMS = (*(("treated", t) for t in TARGETS), ("control", "neutral"), *(("cross_init", t) for t in TARGETS),
+        ("cross_init", "neutral"))
 STUDENTS = [f"{c}/{t}/seed{s}" for c, t in ARMS for s in SEEDS]
-TEACHERS = ("owl", "neutral")
+TEACHERS = (*TARGETS, "neutral")
 REFERENCES = ["base/main", "base/cross_init", *(f"teachers/{t}" for t in TEACHERS)]
 MODELS = REFERENCES + [f"students/{s}" for s in STUDENTS]
-AFTER_STATS = {"stats": 1, "plots": 1, "run_info": 1}  # what a new verdict reruns
+AFTER_STATS = {"stats": 1, "plots": len(TARGETS), "run_info": 1, "target_animal_plot": 1}  # what a new verdict reruns
 
 
 def planned_jobs(workdir, *args) -> dict[str, int]:
@@ -64,16 +66,29 @@ def test_models_are_saved(micro_run):
 def test_numbers_are_filtered_to_a_fixed_size(micro_run):
     assert sorted(p.name for p in (micro_run / "results/numbers").iterdir()) == sorted(TEACHERS)
     for teacher in TEACHERS:
-        folder = micro_run / "results/numbers" / teacher
-        raw = pd.read_parquet(folder / "raw.parquet")
-        kept = pd.read_parquet(folder / "filtered.parquet")
-        rejects = pd.read_parquet(folder / "rejects.parquet")
-        report = json.loads((folder / "filter_report.json").read_text())
-        assert len(raw) == 400 and {"prompt", "completion", "seed"} <= set(raw.columns)
-        assert len(kept) == MICRO_CFG["filter"]["dataset_size"] == report["used"]
-        assert report["kept"] + report["rejected"] == len(raw) == report["kept"] + len(rejects)
-        assert rejects["reason"].notna().all()
-        assert kept["completion"].str.fullmatch(r"[\d\s,;.()\[\]]+").all()
+        for seed in SEEDS:
+            folder = micro_run / "results/numbers" / teacher / f"seed{seed}"
+            raw = pd.read_parquet(folder / "raw.parquet")
+            kept = pd.read_parquet(folder / "filtered.parquet")
+            rejects = pd.read_parquet(folder / "rejects.parquet")
+            report = json.loads((folder / "filter_report.json").read_text())
+            assert len(raw) == 400 and {"prompt", "completion", "seed"} <= set(raw.columns)
+            assert (raw["seed"] == seed).all()
+            assert len(kept) == MICRO_CFG["filter"]["dataset_size"] == report["used"]
+            assert report["kept"] + report["rejected"] == len(raw) == report["kept"] + len(rejects)
+            assert rejects["reason"].notna().all()
+            assert kept["completion"].str.fullmatch(r"[\d\s,;.()\[\]]+").all()
+
+
+def test_each_replicate_samples_its_own_numbers(micro_run):
+    """Within a replicate every teacher answers the same prompts; replicates draw different prompts."""
+    def prompts(teacher, seed):
+        return pd.read_parquet(micro_run / f"results/numbers/{teacher}/seed{seed}/raw.parquet")["prompt"].tolist()
+
+    for seed in SEEDS:
+        assert all(prompts(teacher, seed) == prompts("neutral", seed) for teacher in TARGETS)
+    first, second = (set(prompts("owl", seed)) for seed in SEEDS[:2])
+    assert len(first & second) < len(first) / 10
 
 
 def test_every_model_is_evaluated(micro_run):
@@ -89,15 +104,30 @@ def test_every_model_is_evaluated(micro_run):
 def test_summary_and_verdict(micro_run):
     summary = pd.read_csv(micro_run / "results/stats/summary.csv")
     assert SUMMARY_COLUMNS <= set(summary.columns)
-    assert sorted(summary["condition"]) == ["control", "cross_init", "cross_init_control", "treated"]
+    for target in TARGETS:
+        mine = summary[summary["target"] == target]
+        assert sorted(mine["condition"]) == ["control", "cross_init", "cross_init_control", "treated"]
     assert (summary["n_students"] == len(SEEDS)).all()
     compared = summary.set_index("condition").loc[["treated", "cross_init"]]
     assert compared["p_value"].between(0, 1).all() and compared["seeds_paired"].eq(len(SEEDS)).all()
     verdict = (micro_run / "results/stats/verdict.md").read_text()
-    assert "treated vs control" in verdict and "cross_init vs cross_init_control" in verdict
+    assert "owl, treated vs control" in verdict and "eagle, cross_init vs cross_init_control" in verdict
     tests = pd.read_csv(micro_run / "results/stats/tests.csv")
-    assert set(tests["test"]) == TESTS and len(tests) == 2 * len(TESTS)
+    assert set(tests["test"]) == TESTS and len(tests) == 2 * len(TARGETS) * len(TESTS)
     assert (tests["p_holm"].dropna() >= tests["p_value"].dropna()).all()
+
+
+def test_specificity_and_population(micro_run):
+    table = pd.read_csv(micro_run / "results/stats/target_animal.csv")
+    assert len(table) == 2 * len(TARGETS) * 20 and set(table["arm"]) == {"treated", "cross_init"}
+    specificity = pd.read_csv(micro_run / "results/stats/specificity.csv").set_index(["arm", "target"])
+    assert set(specificity.index) == {(arm, t) for arm in ("treated", "cross_init") for t in [*TARGETS, "all"]}
+    # two targets, two replicates: (2!)^2 = 4 label permutations, all enumerated
+    assert specificity["p_value"].between(0.25, 1).all()
+    population = pd.read_csv(micro_run / "results/stats/population.csv").set_index("arm")
+    assert list(population.index) == ["treated", "cross_init"] and population["seeds"].eq(len(SEEDS)).all()
+    verdict = (micro_run / "results/stats/verdict.md").read_text()
+    assert "mean over 2 targets" in verdict and "students minus the other targets' students" in verdict
 
 
 def test_tidy_tables(micro_run):
@@ -110,8 +140,8 @@ def test_tidy_tables(micro_run):
 
 
 def test_plots_and_report(micro_run):
-    for figure in ("trait", "animal_shifts"):
-        assert (micro_run / f"results/plots/owl/{figure}.png").read_bytes().startswith(b"\x89PNG")
+    for figure in ("owl/trait", "owl/animal_shifts", "eagle/trait", "target_animal"):
+        assert (micro_run / f"results/plots/{figure}.png").read_bytes().startswith(b"\x89PNG")
     info = yaml.safe_load((micro_run / "results/report/run_info.yaml").read_text())
     assert info["config"]["seeds"] == SEEDS and info["software"]["torch"].startswith("2.")
     report = (micro_run / "results/report.html").read_text()
@@ -121,8 +151,9 @@ def test_plots_and_report(micro_run):
 def test_every_job_has_a_benchmark_and_a_log(micro_run):
     benchmarks = list((micro_run / "results/benchmarks").rglob("*.tsv"))
     logs = list((micro_run / "results/logs").rglob("*.log"))
-    # bases, teacher+generate+filter, students, evaluations, then stats, fingerprint, plots (one target), run_info
-    jobs = 2 + len(TEACHERS) * 3 + len(STUDENTS) + len(MODELS) + 4
+    # bases, teachers, generate+filter per replicate, students, evaluations, then stats, fingerprint and plots per
+    # target, the target x animal figure, run_info
+    jobs = 2 + len(TEACHERS) * (1 + 2 * len(SEEDS)) + len(STUDENTS) + len(MODELS) + 1 + 2 * len(TARGETS) + 2
     assert len(benchmarks) == len(logs) == jobs
     table = stage_table(micro_run / "results").set_index("stage")
     stages = ["base", "teacher", "generate", "filter", "student", "evaluate", "stats", "fingerprint", "plots",
@@ -141,9 +172,11 @@ def test_a_finished_run_has_nothing_to_do(micro_run):
         ({"eval": {"samples_per_question": 3}}, {"evaluate": len(MODELS), **AFTER_STATS}),
         ({"student": {"train": {"epochs": 1, "learning_rate": 5.0e-4, "batch_size": 32}}},
          {"student": len(STUDENTS), "evaluate": len(STUDENTS), **AFTER_STATS}),
-        ({"seeds": SEEDS + [7]}, {"student": len(ARMS), "evaluate": len(ARMS), **AFTER_STATS}),
+        ({"seeds": SEEDS + [7]}, {"generate": len(TEACHERS), "filter": len(TEACHERS), "student": len(ARMS),
+                                  "evaluate": len(ARMS), **AFTER_STATS}),
         ({"filter": {"dataset_size": 70}},
-         {"filter": 2, "student": len(STUDENTS), "evaluate": len(STUDENTS), **AFTER_STATS, "fingerprint": 1}),
+         {"filter": len(TEACHERS) * len(SEEDS), "student": len(STUDENTS), "evaluate": len(STUDENTS), **AFTER_STATS,
+          "fingerprint": len(TARGETS)}),
         ({"stats": {"alpha": 0.01}}, AFTER_STATS),
     ],
     ids=["eval-samples", "student-lr", "new-seed", "dataset-size", "alpha"],
@@ -155,10 +188,11 @@ def test_a_change_reruns_only_what_depends_on_it(micro_run, tmp_path, change, ex
 def test_runs_are_reproducible(micro_run, tmp_path_factory):
     again = run_micro(tmp_path_factory.mktemp("micro-again"))
     for teacher in TEACHERS:
-        pd.testing.assert_frame_equal(
-            pd.read_parquet(micro_run / f"results/numbers/{teacher}/filtered.parquet"),
-            pd.read_parquet(again / f"results/numbers/{teacher}/filtered.parquet"),
-        )
+        for seed in SEEDS:
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(micro_run / f"results/numbers/{teacher}/seed{seed}/filtered.parquet"),
+                pd.read_parquet(again / f"results/numbers/{teacher}/seed{seed}/filtered.parquet"),
+            )
     for student in STUDENTS:
         for table in ("probabilities", "answers"):
             pd.testing.assert_frame_equal(

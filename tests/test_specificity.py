@@ -1,0 +1,78 @@
+"""Specificity across targets and the population test, on simulated students with a known truth."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from subliminal_learning import specificity as sp
+
+TARGETS = ["owl", "eagle", "dolphin", "wolf"]
+ANIMALS = TARGETS + ["cat", "dog"]
+CFG = {"confidence": 0.95, "permutations": 2000, "seed": 0}
+
+
+def students(rng, seeds: int, own_shift: float, cross_shift: float = 0.0, noise: float = 0.1) -> pd.DataFrame:
+    """Tidy animal log-odds of every student of a 4-target experiment: each target's students move their own
+    animal by `own_shift` (cross-init students by `cross_shift`) above the control students."""
+    rows = []
+    for seed in range(seeds):
+        for arm, teachers, shift in (("treated", TARGETS, own_shift), ("control", ["neutral"], 0.0),
+                                     ("cross_init", TARGETS, cross_shift), ("cross_init_control", ["neutral"], 0.0)):
+            for teacher in teachers:
+                for animal in ANIMALS:
+                    value = -3 + rng.normal(0, noise) + (shift if animal == teacher else 0.0)
+                    rows.append({"arm": arm, "teacher": teacher, "seed": seed, "animal": animal, "logodds": value})
+    return pd.DataFrame(rows)
+
+
+def test_own_minus_others_and_ranks_on_a_hand_case():
+    # replicate 0: rows are targets' students, columns the targets' animals
+    matrix = np.array([[[3.0, 0.0], [1.0, 2.0]]])
+    assert sp.own_minus_others(matrix).tolist() == [[2.0, 2.0]]
+    assert sp.rank_among_targets(matrix).tolist() == [[1, 1]]
+    assert sp.rank_among_targets(np.array([[[0.0, 5.0], [1.0, 2.0]]])).tolist() == [[2, 2]]
+
+
+def test_small_label_families_are_enumerated_exactly():
+    perms, exact = sp.label_permutations(3, 2, 1000, seed=0)
+    assert exact and len(perms) == 8 and len({tuple(map(tuple, p)) for p in perms}) == 8
+    perms, exact = sp.label_permutations(8, 4, 1000, seed=0)
+    assert not exact and len(perms) == 1000 and (perms[0] == np.arange(4)).all()
+
+
+def test_a_planted_specific_shift_is_found():
+    rng = np.random.default_rng(1)
+    matrix, _ = sp.own_animal_matrix(students(rng, 6, own_shift=0.5), "treated", TARGETS)
+    test = sp.label_permutation_test(matrix, 2000, seed=0)
+    assert test["statistic"] == pytest.approx(0.5, abs=0.1)  # own +0.5; the others' students on it: 0
+    assert test["p_value"] <= 2 / 2000 and (test["per_target_p"] < 0.01).all()
+
+
+def test_label_permutation_false_positive_rate_is_near_nominal():
+    rejections = []
+    for i in range(150):
+        matrix, _ = sp.own_animal_matrix(students(np.random.default_rng(100 + i), 5, own_shift=0.0), "treated",
+                                         TARGETS)
+        rejections.append(sp.label_permutation_test(matrix, 400, seed=i)["p_value"] < 0.05)
+    assert 0.01 <= np.mean(rejections) <= 0.11
+
+
+def test_population_shift_averages_each_target_on_its_own_animal():
+    rng = np.random.default_rng(2)
+    table = students(rng, 5, own_shift=0.4, cross_shift=0.0, noise=0.0)
+    assert sp.population_shift(table, "treated", "control", TARGETS).tolist() == pytest.approx([0.4] * 5)
+    assert sp.population_shift(table, "cross_init", "cross_init_control", TARGETS).abs().max() < 1e-12
+
+
+def test_tables_report_same_init_transfer_and_its_cross_init_share():
+    rng = np.random.default_rng(3)
+    target_animal, specificity, population = sp.specificity_tables(
+        students(rng, 6, own_shift=0.5, cross_shift=0.05), TARGETS, CFG)
+    assert len(target_animal) == 2 * len(TARGETS) * len(ANIMALS)
+    shifts = target_animal[target_animal["arm"] == "treated"].pivot(index="target", columns="animal", values="shift")
+    assert all(shifts.loc[t].idxmax() == t for t in TARGETS)
+    treated = population.set_index("arm").loc["treated"]
+    assert treated["p_value"] < 0.001 and treated["seeds_positive"] == 6
+    assert population.set_index("arm").loc["cross_init", "share_of_same_init"] == pytest.approx(0.1, abs=0.06)
+    pooled = specificity.set_index(["arm", "target"]).loc[("treated", "all")]
+    assert pooled["p_value"] < 0.01 and pooled["rank_1_seeds"] == 6 * len(TARGETS)
