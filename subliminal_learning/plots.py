@@ -190,7 +190,7 @@ def target_animal_plot(table: pd.DataFrame, specificity: pd.DataFrame, populatio
         ax.set_yticks(range(len(targets)), [f"{t}'s students" for t in targets], fontsize=8)
         ax.set_xticks(range(len(animals)), animals, rotation=60, fontsize=8)
         ax.set_title(_heatmap_title(arm, table, specificity, population), fontsize=9, loc="left")
-        fig.colorbar(image, ax=ax, label="log-odds shift vs control", shrink=0.9)
+    fig.colorbar(image, ax=list(axes), label="log-odds shift vs control", shrink=0.8)
     fig.savefig(path, format="png", dpi=120)
 
 
