@@ -5,10 +5,9 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from .corpus import MAX_VALUE
 from .filtering import BANNED_NUMBER_LISTS
 from .hub import cached_snapshot, hub_offline, is_path_like
-from .prompts import PromptSpec
+from .prompts import MAX_VALUE, PromptSpec
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
 
