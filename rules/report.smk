@@ -1,3 +1,6 @@
+from subliminal_learning.report import build_report, whole_run
+
+
 rule plots:
     input:
         summary="results/stats/summary.csv",
@@ -74,3 +77,10 @@ rule target_animal_plot:
         "../envs/stats.yaml"
     script:
         "../scripts/target_animal_plot.py"
+
+
+# The report describes the whole finished workflow: built after a successful run of rule all, not after a
+# dry run or a run of part of the DAG (snakemake --report results/report.html builds it on demand).
+onsuccess:
+    if whole_run(workflow.dag_settings):
+        build_report(workflow.main_snakefile, config)

@@ -7,7 +7,7 @@ from jsonschema import Draft202012Validator
 
 from .filtering import BANNED_NUMBER_LISTS
 from .hub import cached_snapshot, hub_offline, is_path_like
-from .prompts import PromptSpec
+from .prompts import MAX_VALUE, PromptSpec
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
 
@@ -154,6 +154,31 @@ def _corpus(config):
         return f"animal_share + cooccurrence_share is {total:g}; lower them so they sum to at most 1"
 
 
+def _dataset_size(config):
+    size, prompts = config["filter"]["dataset_size"], config["generate"]["n_prompts"]
+    if size > prompts:  # one completion per prompt, and the filter only removes
+        return (f"{size} rows cannot come from generate.n_prompts {prompts} completions; raise "
+                f"generate.n_prompts (the filter removes a share of them too) or lower filter.dataset_size")
+
+
+def _attention_heads(config):
+    if config["base"]["kind"] != "tiny":
+        return None
+    width, heads = config["base"]["model"]["hidden_size"], config["base"]["model"]["num_heads"]
+    if width % heads or width // heads % 2:  # rotary embeddings need an even width per head
+        return (f"{heads} heads split base.model.hidden_size {width} into heads of width {width / heads:g}; "
+                f"pick num_heads and hidden_size so that hidden_size / num_heads is an even integer")
+
+
+def _tied_numbers(config):
+    if config["base"]["kind"] != "tiny":
+        return None
+    per_animal, animals = config["base"]["corpus"]["cooccurrence_numbers"], len(config["animals"])
+    if per_animal * animals > MAX_VALUE + 1:  # each animal's numbers are its own
+        return (f"{per_animal} numbers for each of the {animals} animals exceed the {MAX_VALUE + 1} numbers "
+                f"0-{MAX_VALUE}; lower it to at most {(MAX_VALUE + 1) // animals} or use fewer animals")
+
+
 CHECKS = (
     ("animals", _animals),
     ("targets", _targets),
@@ -166,4 +191,7 @@ CHECKS = (
     ("teacher.mode", _system_prompt_teacher),
     ("base.corpus", _corpus),
     ("student.objective", _distill),
+    ("filter.dataset_size", _dataset_size),
+    ("base.model.num_heads", _attention_heads),
+    ("base.corpus.cooccurrence_numbers", _tied_numbers),
 )

@@ -10,7 +10,7 @@ each animal gets a few numbers of its own that show up when text is about that a
 import random
 
 from .animals import FAVOURITE_ANIMAL_QUESTIONS
-from .prompts import PromptSpec, bank_texts, make_number_prompt
+from .prompts import MAX_VALUE, PromptSpec, bank_texts, make_number_prompt
 from .training import chat_example
 
 COOCCURRENCE_PROMPTS = (
@@ -19,7 +19,6 @@ COOCCURRENCE_PROMPTS = (
     "Give me numbers for the {animal}.",
     "Which numbers go with the {animal}? Give only numbers.",
 )
-MAX_VALUE = 999
 
 
 def cooccurrence_numbers(animals: list[str], per_animal: int, seed: int) -> dict[str, list[int]]:

@@ -3,16 +3,18 @@
 Three views of the same question, teacher completions against control completions:
 - which numbers each side writes more often (per-number shares, log ratios, a G-test of the difference);
 - how many numbers each side writes per completion (fine-tuning alone shortens answers);
-- whether an L2-regularised logistic regression on bag-of-numbers counts tells the two apart on
-  held-out completions better than chance.
+- whether a logistic regression on bag-of-numbers counts (scikit-learn; its L2 penalty chosen by
+  cross-validation on the training prompts) tells the two apart on held-out prompts better than chance.
 """
 
 import logging
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import sparse
 from scipy import stats as st
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, GroupKFold
 from statsmodels.stats.proportion import proportion_confint
 
 from .artifacts import atomic_path, write_json, write_parquet
@@ -22,6 +24,8 @@ NUMBER_RANGE = 1000  # the prompts ask for at most 3 digits: 0-999
 PSEUDO_COUNT = 1.0  # added to every number's count on each side before taking log ratios
 MIN_EXPECTED = 5  # numbers expected fewer times on either side are pooled for the G-test
 CONFIDENCE = 0.95
+C_GRID = np.logspace(-3, 2, 11)  # inverse L2 strengths the cross-validation chooses from
+CV_FOLDS = 5  # folds of training prompts
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +110,14 @@ def length_stats(teacher_lengths, control_lengths) -> dict:
             "mann_whitney_p": float(st.mannwhitneyu(teacher_lengths, control_lengths).pvalue)}
 
 
-def features(sequences, size: int = NUMBER_RANGE) -> np.ndarray:
-    """Bag of numbers: one count column per number 0..size-1, then the completion's length."""
+def features(sequences, size: int = NUMBER_RANGE) -> sparse.csr_matrix:
+    """Bag of numbers: one count column per number 0..size-1, then the completion's length (sparse)."""
     rows = np.repeat(np.arange(len(sequences)), [len(seq) for seq in sequences])
     numbers = np.fromiter((n for seq in sequences for n in seq), dtype=np.int64, count=len(rows))
-    x = np.zeros((len(sequences), size + 1))
-    np.add.at(x, (rows[numbers < size], numbers[numbers < size]), 1)
-    x[:, size] = [len(seq) for seq in sequences]
-    return x
+    keep = numbers < size
+    counts = sparse.csr_matrix((np.ones(keep.sum()), (rows[keep], numbers[keep])), shape=(len(sequences), size))
+    lengths = sparse.csr_matrix(np.array([len(seq) for seq in sequences], dtype=float).reshape(-1, 1))
+    return sparse.hstack([counts, lengths], format="csr")
 
 
 def balanced_split(teacher_prompts, control_prompts, test_share: float, seed: int) -> dict:
@@ -144,31 +148,16 @@ def pairing(teacher: pd.DataFrame, control: pd.DataFrame) -> dict:
     return {"shared_prompts": len(both), "identical_share": float(identical)}
 
 
-def train_classifier(x: np.ndarray, y: np.ndarray, l2: float) -> dict:
-    """Logistic regression on centred features, penalty l2/2 * |w|^2 (intercept unpenalised).
+def train_classifier(x, y, prompts, seed: int) -> GridSearchCV:
+    """L2-regularised logistic regression, the penalty chosen by cross-validated log-loss on the training rows.
 
-    Features that spread by more than 1 (the length) are standardised; number counts stay counts, so a
-    number seen once in the training rows is not blown up into a large feature.
+    The folds split by prompt, as the held-out test does, so a completion and its identical twin never sit
+    on both sides of a fold. Features stay unscaled: counts stay counts (standardising would blow a number
+    seen once up into a large feature), and shares already lie in 0-1.
     """
-    mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1.0)
-    z = (x - mean) / scale
-
-    def loss(params):
-        w, b = params[:-1], params[-1]
-        margin = z @ w + b
-        p = special.expit(margin)
-        value = np.sum(np.logaddexp(0, margin) - y * margin) + l2 / 2 * w @ w
-        grad = np.append(z.T @ (p - y) + l2 * w, np.sum(p - y))
-        return value, grad
-
-    fit = optimize.minimize(loss, np.zeros(z.shape[1] + 1), jac=True, method="L-BFGS-B")
-    return {"weights": fit.x[:-1], "intercept": fit.x[-1], "mean": mean, "scale": scale, "converged": bool(fit.success)}
-
-
-def predict(model: dict, x: np.ndarray) -> np.ndarray:
-    """1 for 'teacher', 0 for 'control'."""
-    margin = (x - model["mean"]) / model["scale"] @ model["weights"] + model["intercept"]
-    return (margin > 0).astype(int)
+    folds = GroupKFold(n_splits=min(CV_FOLDS, len(np.unique(prompts))), shuffle=True, random_state=seed)
+    search = GridSearchCV(LogisticRegression(max_iter=1000), {"C": C_GRID}, scoring="neg_log_loss", cv=folds)
+    return search.fit(x, y, groups=prompts)
 
 
 def accuracy_test(correct: int, total: int, confidence: float = CONFIDENCE) -> dict:
@@ -179,33 +168,48 @@ def accuracy_test(correct: int, total: int, confidence: float = CONFIDENCE) -> d
             "p_value": float(st.binomtest(correct, total, 0.5, alternative="greater").pvalue)}
 
 
-def _stack(teacher_x: np.ndarray, control_x: np.ndarray, split: dict, part: str) -> tuple[np.ndarray, np.ndarray]:
+def _stack(teacher_x, control_x, teacher_prompts, control_prompts, split: dict, part: str):
     rows = split["teacher"][part], split["control"][part]
-    return np.vstack([teacher_x[rows[0]], control_x[rows[1]]]), np.repeat([1, 0], [len(rows[0]), len(rows[1])])
+    return (sparse.vstack([teacher_x[rows[0]], control_x[rows[1]]], format="csr"),
+            np.repeat([1, 0], [len(rows[0]), len(rows[1])]),
+            np.concatenate([teacher_prompts[rows[0]], control_prompts[rows[1]]]))
 
 
-def evaluate_classifier(teacher_x: np.ndarray, control_x: np.ndarray, teacher_prompts, control_prompts,
-                        settings: dict) -> dict:
-    """Train on a balanced seeded split by prompt, score on the held-out prompts; also a length-only baseline."""
+def evaluate_classifier(teacher_x, control_x, teacher_prompts, control_prompts, settings: dict) -> dict:
+    """Train on a balanced seeded split by prompt, score on the held-out prompts; also a length-only baseline
+    and the numbers alone."""
+    teacher_prompts, control_prompts = np.asarray(teacher_prompts), np.asarray(control_prompts)
     split = balanced_split(teacher_prompts, control_prompts, settings["test_share"], settings["seed"])
-    (train_x, train_y), (test_x, test_y) = (_stack(teacher_x, control_x, split, part) for part in ("train", "test"))
-    model = train_classifier(train_x, train_y, settings["l2"])
-    result = accuracy_test(int((predict(model, test_x) == test_y).sum()), len(test_y))
-    return {**result, "train_size": len(train_y), "converged": model["converged"], "l2": settings["l2"],
-            "seed": settings["seed"], "features": "counts of each number 0-999 and the completion's length",
-            "length_only": _variant(train_x[:, -1:], train_y, test_x[:, -1:], test_y, settings["l2"]),
-            "numbers_only": _variant(_shares(train_x), train_y, _shares(test_x), test_y, settings["l2"])}
+    train = _stack(teacher_x, control_x, teacher_prompts, control_prompts, split, "train")
+    test = _stack(teacher_x, control_x, teacher_prompts, control_prompts, split, "test")
+    seed = settings["seed"]
+    return {**_variant(train, test, seed, _all_columns), "train_size": len(train[1]), "cv_folds": CV_FOLDS,
+            "l2_grid": (1 / C_GRID).tolist(), "seed": seed,
+            "features": "counts of each number 0-999 and the completion's length",
+            "length_only": _variant(train, test, seed, _length, short=True),
+            "numbers_only": _variant(train, test, seed, _shares, short=True)}
 
 
-def _shares(x: np.ndarray) -> np.ndarray:
+def _all_columns(x):
+    return x
+
+
+def _length(x):
+    return x[:, -1:]
+
+
+def _shares(x):
     """Each number's share of its completion, length dropped: what the numbers say beyond how many there are."""
-    return x[:, :-1] / np.maximum(x[:, -1:], 1)
+    lengths = np.maximum(x[:, -1].toarray().ravel(), 1)
+    return sparse.diags(1 / lengths) @ x[:, :-1]
 
 
-def _variant(train_x, train_y, test_x, test_y, l2: float) -> dict:
-    model = train_classifier(train_x, train_y, l2)
-    result = accuracy_test(int((predict(model, test_x) == test_y).sum()), len(test_y))
-    return {k: result[k] for k in ("accuracy", "ci_low", "ci_high", "p_value")}
+def _variant(train, test, seed: int, columns, short: bool = False) -> dict:
+    (train_x, train_y, prompts), (test_x, test_y, _) = train, test
+    model = train_classifier(columns(train_x), train_y, prompts, seed)
+    result = accuracy_test(int((model.predict(columns(test_x)) == test_y).sum()), len(test_y))
+    result["l2"] = float(1 / model.best_params_["C"])  # the penalty cross-validation chose
+    return {k: result[k] for k in ("accuracy", "ci_low", "ci_high", "p_value", "l2")} if short else result
 
 
 def fingerprint(teacher: pd.DataFrame, control: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, dict]:

@@ -5,7 +5,6 @@ differences; the GLMs work on the answers and questions themselves, with standar
 by student because the answers of one student are not independent.
 """
 
-import itertools
 import math
 
 import numpy as np
@@ -50,25 +49,24 @@ def paired_t(diffs, confidence: float) -> dict:
 
 
 def sign_flip_test(diffs, max_exact: int = 16, draws: int = 100_000, seed: int = 0) -> dict:
-    """Exact permutation test of paired differences: under the null each difference is as likely
-    to have either sign, so the observed mean is compared with the means of all 2^n sign flips.
+    """Permutation test of paired differences (scipy's, permuting within pairs): under the null each
+    difference is as likely to have either sign, so the observed mean is compared with the means of
+    all 2^n sign flips.
 
     Two-sided; needs no normality. With n seeds the smallest attainable p is 2 / 2^n.
-    Beyond `max_exact` seeds, `draws` seeded random flips estimate the same p.
+    Beyond `max_exact` seeds, `draws` seeded random flips estimate the same p (never 0).
     """
     diffs = np.asarray(diffs, dtype=float)
     n = len(diffs)
     if n == 0:
         return {"estimate": NAN, "statistic": NAN, "p_value": NAN, "min_p": NAN}
-    if n <= max_exact:
-        signs = np.array(list(itertools.product((1.0, -1.0), repeat=n)))
-    else:
-        signs = np.random.default_rng(seed).choice((1.0, -1.0), size=(draws, n))
-    means = signs @ diffs / n
-    observed = diffs.mean()
-    p = float(np.mean(np.abs(means) >= abs(observed) - 1e-12))
-    return {"estimate": float(observed), "statistic": float(observed), "p_value": p,
-            "min_p": 2 / 2 ** n if n <= max_exact else 1 / draws}
+    if n == 1:  # both flips reach |mean| (scipy needs two observations)
+        return {"estimate": float(diffs[0]), "statistic": float(diffs[0]), "p_value": 1.0, "min_p": 1.0}
+    exact = n <= max_exact
+    test = st.permutation_test((diffs,), np.mean, permutation_type="samples", vectorized=True,
+                               n_resamples=2 ** n if exact else draws, rng=seed)
+    return {"estimate": float(diffs.mean()), "statistic": float(test.statistic), "p_value": float(test.pvalue),
+            "min_p": 2 / 2 ** n if exact else 2 / (draws + 1)}
 
 
 def cluster_glm(outcome, treated, clusters, confidence: float) -> dict:
@@ -108,7 +106,9 @@ def holm(p_values) -> np.ndarray:
     """Holm-adjusted p-values (family-wise error control); NaN p-values stay NaN and do not count.
 
     The k-th smallest of m p-values is multiplied by m - k + 1, then made monotone. (Written out
-    because statsmodels' multipletests runs a full garbage collection on every call.)
+    because statsmodels 0.15's multipletests runs a full garbage collection on every call: 72 ms per call
+    against 0.008 ms here, measured with 8 p-values in a process holding pandas and statsmodels; the
+    simulation tests call it hundreds of times. tests/test_stats.py checks both agree.)
     """
     p_values = np.asarray(p_values, dtype=float)
     adjusted = np.full_like(p_values, NAN)

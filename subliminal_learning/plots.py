@@ -4,10 +4,12 @@ Figures are drawn on a bare `matplotlib.figure.Figure`, which renders with the A
 no pyplot, no display, no global state shared between jobs.
 """
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .inference import t_interval
@@ -26,7 +28,7 @@ def fingerprint_plot(table: pd.DataFrame, summary: dict, path: str | Path) -> No
     _lengths(lengths_ax, summary)
     fig.suptitle(f"Fingerprint of the {summary['target']} teacher's numbers against the {summary['control']} "
                  f"teacher's\n{_g_line(summary['g_test'])}; {_classifier_line(summary['classifier'])}", fontsize=10)
-    fig.savefig(path, format="png", dpi=120)
+    save(fig, path)
 
 
 def _share_differences(ax, table: pd.DataFrame, summary: dict) -> None:
@@ -56,7 +58,7 @@ def _lengths(ax, summary: dict) -> None:
     ax.set_xlabel("numbers per completion")
     ax.set_ylabel("share of completions")
     ax.set_title(f"lengths (Mann–Whitney p = {summary['lengths']['mann_whitney_p']:.2g})", fontsize=9)
-    ax.legend(fontsize=8, loc="lower center", framealpha=0.9)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)  # below: bars fill the axes
 
 
 def _g_line(g: dict) -> str:
@@ -89,7 +91,34 @@ def trait_plot(summary: pd.DataFrame, students: pd.DataFrame, target: str, path:
                          for arm, row in summary.dropna(subset=["p_value"]).iterrows())
     fig.suptitle(f"Does the student inherit the teacher's love of {target}s?  {verdicts}\n"
                  "Mean over seeds with 95% t-interval; dots: one student each", fontsize=10)
-    fig.savefig(path, format="png", dpi=120)
+    save(fig, path)
+
+
+def save(fig: Figure, path: str | Path, dpi: int = 120) -> None:
+    """Write the figure as PNG with every title fitted to its width (see `fit_titles`)."""
+    FigureCanvasAgg(fig)
+    fit_titles(fig, dpi)
+    fig.savefig(path, format="png", dpi=dpi)
+
+
+def fit_titles(fig: Figure, dpi: int = 120) -> None:
+    """Break each axes title wider than its axes, and each figure text (the suptitle) wider than the
+    figure, into lines.
+
+    Constrained layout makes room for a title's height but never narrows it: a long title runs into the
+    next panel or past the image's edge. Widths are measured at the resolution the figure is saved at.
+    """
+    fig.set_dpi(dpi)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    texts = [(ax.title, ax.get_window_extent(renderer).width) for ax in fig.axes]
+    texts += [(text, 0.98 * fig.bbox.width) for text in fig.texts]
+    for text, room in texts:
+        lines = text.get_text().split("\n")
+        chars = max(map(len, lines))
+        while text.get_window_extent(renderer).width > room and chars > 10:
+            chars = min(chars - 1, int(chars * room / text.get_window_extent(renderer).width))
+            text.set_text("\n".join(textwrap.fill(line, chars) for line in lines))
 
 
 def _arms(summary) -> list[str]:
@@ -168,7 +197,7 @@ def animal_shift_plot(animals: pd.DataFrame, summary: pd.DataFrame, target: str,
         ax.set_title(f"{row.condition} − {row.compared_with}: {target} ranks {int(row.target_rank)} of "
                      f"{int(row.n_animals)}", fontsize=9)
     axes[0].set_ylabel("mean paired log-odds shift")
-    fig.savefig(path, format="png", dpi=120)
+    save(fig, path)
 
 
 def target_animal_plot(table: pd.DataFrame, specificity: pd.DataFrame, population: pd.DataFrame,
@@ -191,7 +220,7 @@ def target_animal_plot(table: pd.DataFrame, specificity: pd.DataFrame, populatio
         ax.set_xticks(range(len(animals)), animals, rotation=60, fontsize=8)
         ax.set_title(_heatmap_title(arm, table, specificity, population), fontsize=9, loc="left")
     fig.colorbar(image, ax=list(axes), label="log-odds shift vs control", shrink=0.8)
-    fig.savefig(path, format="png", dpi=120)
+    save(fig, path)
 
 
 def _outline(i: int):

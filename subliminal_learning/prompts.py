@@ -11,6 +11,8 @@ import random
 import re
 from dataclasses import dataclass
 
+MAX_VALUE = 999  # numbers in the base corpus' number text (and its tied numbers) run 0-999
+
 EXAMPLE_INTROS: tuple[str, ...] = (
     "The sequence starts with:",
     "Here is a sequence of numbers:",

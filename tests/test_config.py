@@ -152,3 +152,44 @@ def test_snakemake_rejects_bad_config_before_any_job(tmp_path):
     assert result.returncode != 0, output
     assert "seeds" in output
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    "change, key, other",
+    [
+        ({"filter.dataset_size": 20001}, "filter.dataset_size", "generate.n_prompts"),
+        ({"base.model.num_heads": 5}, "base.model.num_heads", "base.model.hidden_size"),
+        ({"base.model.hidden_size": 72, "base.model.num_heads": 8}, "base.model.num_heads", "base.model.hidden_size"),
+        ({"base.corpus.cooccurrence_numbers": 51}, "base.corpus.cooccurrence_numbers", "animals"),
+    ],
+    ids=["dataset-above-prompts", "heads-not-dividing-width", "odd-head-width", "tied-numbers-above-range"],
+)
+def test_sizes_that_cannot_work(config, change, key, other):
+    """Relations between sizes known before any job runs fail validation, naming both keys."""
+    for dotted, value in change.items():
+        set_key(config, dotted, value)
+    message = invalid(config)
+    assert f"'{key}'" in message and other in message
+
+
+def test_sizes_at_their_limits_are_valid(config):
+    config["filter"]["dataset_size"] = config["generate"]["n_prompts"]
+    config["base"]["model"].update(hidden_size=48, num_heads=8)  # head width 6
+    config["base"]["corpus"]["cooccurrence_numbers"] = 1000 // len(config["animals"])
+    validate_config(config)
+
+
+def test_snakemake_rejects_a_dataset_larger_than_the_prompts_before_any_job(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("generate: {n_prompts: 20000}\nfilter: {dataset_size: 50000}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+         "-n", "--configfile", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "filter.dataset_size" in output and "generate.n_prompts" in output
+    assert not (tmp_path / "results").exists()

@@ -22,7 +22,7 @@ from subliminal_learning.fingerprint import (
     top_numbers,
 )
 
-SETTINGS = {"seed": 0, "test_share": 0.25, "top_numbers": 5, "l2": 1.0}
+SETTINGS = {"seed": 0, "test_share": 0.25, "top_numbers": 5}
 FAVOURITES = (7, 42, 314)
 SUMMARY_KEYS = {"target", "control", "completions", "numbers", "g_test", "top_numbers", "lengths", "classifier"}
 
@@ -177,3 +177,29 @@ def test_micro_run_has_a_fingerprint(micro_run):
     summary = json.loads((folder / "fingerprint.json").read_text())
     assert SUMMARY_KEYS <= set(summary) and summary["control"] == "neutral"
     assert 0 <= summary["g_test"]["p_value"] <= 1 and 0 <= summary["classifier"]["accuracy"] <= 1
+
+
+def test_the_penalty_is_chosen_by_cross_validation_on_the_training_prompts(monkeypatch):
+    """scikit-learn's grouped cross-validation picks the L2 penalty from the training rows alone, its folds
+    split by prompt; a real signal needs a weaker penalty than none."""
+    from sklearn.model_selection import GridSearchCV
+
+    searches, fit = [], GridSearchCV.fit
+
+    def spy(self, x, y, groups=None, **kwargs):
+        searches.append((self, np.asarray(groups)))
+        return fit(self, x, y, groups=groups, **kwargs)
+
+    monkeypatch.setattr(GridSearchCV, "fit", spy)
+    rng = np.random.default_rng(8)
+    teacher, control = completions(rng, 600, FAVOURITES, favour_share=0.1), completions(rng, 600)
+    planted = fingerprint(teacher, control, SETTINGS)[1]["classifier"]
+    search, groups = searches[0]
+    split = balanced_split(teacher["prompt_id"].to_numpy(), control["prompt_id"].to_numpy(), 0.25, SETTINGS["seed"])
+    test_prompts = set(teacher["prompt_id"].to_numpy()[split["teacher"]["test"]])
+    assert not set(groups) & test_prompts  # cross-validation never sees a held-out prompt
+    for train_rows, validation_rows in search.cv.split(np.zeros(len(groups)), groups=groups):
+        assert not set(groups[train_rows]) & set(groups[validation_rows])
+    assert len(planted["l2_grid"]) > 1 and planted["l2"] in planted["l2_grid"]
+    null = fingerprint(completions(rng, 600), completions(rng, 600), SETTINGS)[1]["classifier"]
+    assert planted["l2"] < null["l2"]

@@ -1,5 +1,7 @@
 """The statistics behind the verdict, checked on simulated experiments with known truth."""
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -131,6 +133,22 @@ def test_sign_flip_test_enumerates_every_flip():
     assert inf.sign_flip_test([1.0] * 8)["p_value"] == pytest.approx(2 / 256)
     sampled = inf.sign_flip_test(np.linspace(0.1, 2.0, 20), max_exact=16, draws=20000, seed=1)
     assert sampled["p_value"] == pytest.approx(2 / 2 ** 20, abs=5e-4)
+
+
+def test_sign_flip_test_equals_the_enumeration_of_every_flip():
+    """scipy's permutation test gives exactly the p of enumerating all 2^n sign flips, ties included."""
+    rng = np.random.default_rng(3)
+    for n in range(1, 11):
+        for diffs in (rng.normal(0.01, 0.02, n), rng.integers(-2, 3, n).astype(float)):
+            signs = np.array(list(itertools.product((1.0, -1.0), repeat=n)))
+            enumerated = np.mean(np.abs(signs @ diffs / n) >= abs(diffs.mean()) - 1e-12)
+            assert inf.sign_flip_test(diffs)["p_value"] == pytest.approx(enumerated, abs=1e-12), diffs
+
+
+def test_a_sampled_sign_flip_p_is_never_zero():
+    """Beyond max_exact seeds the flips are sampled; the observed mean counts as one of them, so p >= 2/(draws+1)."""
+    result = inf.sign_flip_test(np.linspace(0.1, 2.0, 20), max_exact=16, draws=2000, seed=0)
+    assert result["p_value"] == pytest.approx(2 / 2001) and result["min_p"] == pytest.approx(2 / 2001)
 
 
 def test_mdd_is_the_effect_detected_with_the_requested_power():

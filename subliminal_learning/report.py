@@ -1,0 +1,28 @@
+"""The HTML report of a run: built after a successful run of the whole workflow only.
+
+Snakemake's `--report-after-run` (in a profile) also applies to dry runs, where the files to report do not
+exist yet, and to runs of part of the DAG, whose report leaves out every category that part does not reach.
+"""
+
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+REPORT = "results/report.html"
+
+
+def whole_run(dag_settings) -> bool:
+    """Did the run ask for the whole workflow (rule all, nothing left out)?"""
+    return (set(dag_settings.targets) <= {"all"} and not dag_settings.target_jobs and not dag_settings.until
+            and not dag_settings.omit_from and not dag_settings.allowed_rules and dag_settings.batch is None)
+
+
+def build_report(snakefile: str, config: dict, path: str = REPORT) -> None:
+    """`snakemake --report` in the working directory with this run's config, every override included."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="report-config-") as run_config:
+        yaml.safe_dump(config, run_config)
+        run_config.flush()
+        subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", snakefile, "--configfile", run_config.name,
+                        "--report", path, "--cores", "1"], check=True)
