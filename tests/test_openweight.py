@@ -21,6 +21,7 @@ from subliminal_learning.animals import DEFAULT_ANIMALS
 from subliminal_learning.base import build_tiny_base, write_hf_base
 from subliminal_learning.config import ConfigError, validate_config
 from subliminal_learning.corpus import corpus_texts
+from subliminal_learning import generation
 from subliminal_learning.generation import generate_stage
 from subliminal_learning.replicates import replicate_seed
 from subliminal_learning.modeling import build_tiny_llama, load_model, resolve_weights, save_model, system_prompt_of
@@ -79,7 +80,8 @@ def offline_cache(tmp_path, monkeypatch) -> Path:
 
 def hf_config(model: str, cross_init_model: str | None) -> dict:
     return merge(DEFAULT, {"base": {"kind": "hf", "model": model, "cross_init_model": cross_init_model},
-                           "teacher": {"mode": "system_prompt", "control": "base"}})
+                           "teacher": {"mode": "system_prompt", "control": "base"},
+                           "student": {"objective": "sft"}})
 
 
 def invalid(config: dict) -> str:
@@ -205,15 +207,23 @@ def test_a_base_that_ignores_the_system_prompt_stops_the_run(untrained_dir, tmp_
     assert not (tmp_path / "teacher").exists()
 
 
-def test_the_system_prompt_reaches_the_model(untrained_dir, tmp_path):
-    """The tiny template carries a system turn: a teacher's numbers differ from its base's."""
+def test_the_system_prompt_reaches_the_model(untrained_dir, tmp_path, monkeypatch):
+    """The teacher's numbers are sampled with its system prompt in front of every prompt, and the tiny template
+    carries a system turn. (An untrained model's logits are so flat that its samples barely notice the prompt,
+    so the test follows the prompt into the model's input instead of comparing samples.)"""
     model, tokenizer = load_model(untrained_dir, CPU)
     system_prompt_teacher(model, tokenizer, untrained_dir, ANIMALS, "owl",
                           {"held_out_questions": 10, "min_target_rate": 0.0}, tmp_path / "teacher", CPU)
+    seen = []
+    chat_batch = generation._chat_batch
+    monkeypatch.setattr(generation, "_chat_batch", lambda *args: seen.append(args) or chat_batch(*args))
     gen = {**DEFAULT["generate"], "n_prompts": 8, "batch_size": 8, "max_new_tokens": 4}
     teacher, base = generate_stage(tmp_path / "teacher", gen, CPU, SPEC, 0), generate_stage(untrained_dir, gen, CPU, SPEC, 0)
-    assert list(teacher["prompt"]) == list(base["prompt"]) and list(teacher["completion"]) != list(base["completion"])
-    assert "<|system|>" in tokenizer.apply_chat_template([{"role": "system", "content": "x"}], tokenize=False)
+    assert list(teacher["prompt"]) == list(base["prompt"])
+    (_, teacher_prompts, _, teacher_system), (_, _, _, base_system) = seen
+    assert teacher_system == system_prompt("owl") and base_system is None
+    encoded = chat_batch(tokenizer, teacher_prompts, CPU, teacher_system)["input_ids"][0].tolist()
+    assert tokenizer.convert_tokens_to_ids("<|system|>") in encoded
 
 
 def lora_student(untrained_dir, out_dir, save):
@@ -314,7 +324,7 @@ def test_openweight_pipeline_offline(hub, tmp_path, monkeypatch):
         "teacher": {"mode": "system_prompt", "control": "base", "min_target_rate": 0.0},
         "generate": {"backend": "vllm"},
         "filter": {"dataset_size": 40},  # the fixture's half-trained base keeps about 80 of 400 completions
-        "student": {"lora": {"r": 4, "alpha": 8, "save": "adapter"}},
+        "student": {"objective": "sft", "lora": {"r": 4, "alpha": 8, "save": "adapter"}},
     }))
     monkeypatch.setenv("HF_HUB_CACHE", str(hub["cache"]))
     # one --configfile flag: its files merge in order (a second flag would replace the micro config)
