@@ -47,22 +47,20 @@ def theorem_plot(draws: pd.DataFrame, path: str | Path) -> None:
     dot_ax, loss_ax = fig.subplots(1, 2)
     kinds = list(dict.fromkeys(draws["init"]))
     colours = {"shared": "#c44e52", "different": "#4c72b0"}
-    for x, kind in enumerate(kinds):
-        rows = draws[draws["init"] == kind]
-        jitter = np.linspace(-0.25, 0.25, len(rows))
-        dot_ax.scatter(x + jitter, rows["inner_product"], s=6, color=colours.get(kind, "grey"))
-        loss_ax.scatter(x + jitter, rows["class_loss_after"] - rows["class_loss_before"], s=6,
-                        color=colours.get(kind, "grey"))
-        for ax, share in ((dot_ax, rows["positive"].mean()), (loss_ax, rows["class_loss_down"].mean())):
-            ax.text(x, 1.0, f"{share:.0%}", transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=9)
     loss_change = draws["class_loss_after"] - draws["class_loss_before"]
-    for ax, label, values in ((dot_ax, "⟨student step, teacher step⟩", draws["inner_product"]),
-                              (loss_ax, "student's class-loss change", loss_change)):
+    panels = ((dot_ax, "⟨student step, teacher step⟩", draws["inner_product"], "positive", "> 0"),
+              (loss_ax, "student's class-loss change", loss_change, "class_loss_down", "< 0"))
+    for ax, label, values, share_column, sign in panels:
+        for x, kind in enumerate(kinds):
+            rows = draws["init"] == kind
+            ax.scatter(x + np.linspace(-0.25, 0.25, rows.sum()), values[rows], s=6, color=colours.get(kind, "grey"))
+        shares = [draws.loc[draws["init"] == kind, share_column].mean() for kind in kinds]
+        ax.set_xticks(range(len(kinds)), [f"{kind} init\n{share:.0%} of draws {sign}" for kind, share in
+                                          zip(kinds, shares)])
         ax.axhline(0, color="black", linewidth=0.6)
-        ax.set_xticks(range(len(kinds)), [f"{k} init" for k in kinds])
         ax.set_ylabel(label)
         # symmetric log: the shared init's values are orders of magnitude apart from the different init's
         ax.set_yscale("symlog", linthresh=max(1e-12, float(np.percentile(np.abs(values), 10))))
-    dot_ax.set_title("inner product of the two steps (share > 0 on top)", fontsize=9)
-    loss_ax.set_title("class loss after − before the student's step (share < 0 on top)", fontsize=9)
+    dot_ax.set_title("inner product of the student's and the teacher's step", fontsize=9)
+    loss_ax.set_title("the student's class loss after − before its step", fontsize=9)
     fig.savefig(path, format="png", dpi=120)

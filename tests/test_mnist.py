@@ -193,7 +193,7 @@ def test_the_micro_mnist_run_writes_every_artifact(mnist_run):
 
     results = mnist_run / "results/mnist"
     table = pd.read_parquet(results / "accuracy.parquet")
-    arms = 2 + len(DEFAULT["mnist"]["arms"])  # reference and teacher, then the student arms
+    arms = 2 + len(MICRO_MNIST["arms"])  # reference and teacher, then the student arms
     assert len(table) == len(MICRO_MNIST["m"]) * arms * len(MICRO_MNIST["seeds"])
     assert table["accuracy"].between(0, 1).all()
     cross = table[table["arm"] == "cross_init_aux"]
