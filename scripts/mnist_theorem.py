@@ -5,10 +5,10 @@ from subliminal_learning.mnist_theorem import theorem_check, theorem_summary
 from subliminal_learning.runtime import rule_context
 
 p, out = snakemake.params, snakemake.output
-with rule_context(snakemake.log[0], snakemake.threads, p.device):
+with rule_context(snakemake.log[0], snakemake.threads, p.device) as device:
     digits = load_tensors(snakemake.input[0])
     draws = theorem_check(digits["train_images"], digits["train_labels"], p.hidden, p.theorem["m"],
-                          {**p.theorem, "loss": p.loss})
+                          {**p.theorem, "loss": p.loss}, device)
     write_parquet(draws, out.draws)
     with atomic_path(out.summary) as partial:
         theorem_summary(draws).to_csv(partial, index=False)

@@ -52,7 +52,7 @@ def arm_accuracies(init, teacher, m: int, seeds: list[int], noise, digits: dict,
     """Held-out accuracy of every arm at one m: one row per arm x seed (init_seed: where it started)."""
     images, labels = digits["test_images"].to(device), digits["test_labels"].to(device)
     crossed = derangement(len(seeds), cfg["seed"])
-    init, teacher = with_aux(init, m), with_aux(teacher, m)
+    init, teacher = [p.to(device) for p in with_aux(init, m)], [p.to(device) for p in with_aux(teacher, m)]
     frames = [_rows("reference", seeds, seeds, accuracy(init, images, labels)),
               _rows("teacher", seeds, seeds, accuracy(teacher, images, labels))]
     for arm in arms:

@@ -52,11 +52,11 @@ def theorem_draws(teacher_init, student_init, images, labels, noise, m: int, cfg
     student = [p.double() + d.double() for p, d in zip(student_init, delta_s)]
     before = per_member_class_loss(student_init, images, labels)
     after = per_member_class_loss(student, images, labels)
-    return pd.DataFrame({"inner_product": per_member_dot(delta_s, delta_t).numpy(),
-                         "class_loss_before": before.numpy(), "class_loss_after": after.numpy()})
+    return pd.DataFrame({"inner_product": per_member_dot(delta_s, delta_t).cpu().numpy(),
+                         "class_loss_before": before.cpu().numpy(), "class_loss_after": after.cpu().numpy()})
 
 
-def theorem_check(images, labels, hidden: list[int], m: int, cfg: dict) -> pd.DataFrame:
+def theorem_check(images, labels, hidden: list[int], m: int, cfg: dict, device="cpu") -> pd.DataFrame:
     """cfg['draws'] draws for the shared init and for a different init (the next draw's init), in chunks.
 
     Each draw has its own init; each chunk of draws its own digit and noise batch; all seeded by cfg["seed"].
@@ -67,12 +67,13 @@ def theorem_check(images, labels, hidden: list[int], m: int, cfg: dict) -> pd.Da
     for start in range(0, cfg["draws"], cfg["chunk"]):
         draws = list(range(start, min(start + cfg["chunk"], cfg["draws"])))
         seeds = [cfg["seed"] * 1_000_003 + d for d in draws]  # distinct from the training seeds' inits
-        inits = init_ensemble(seeds, sizes)
-        others = init_ensemble([s + cfg["draws"] for s in seeds], sizes)
+        inits = [p.to(device) for p in init_ensemble(seeds, sizes)]
+        others = [p.to(device) for p in init_ensemble([s + cfg["draws"] for s in seeds], sizes)]
         batch = torch.randint(len(images), (cfg["batch_size"],), generator=generator)
-        noise = noise_images(cfg["batch_size"], int(torch.randint(2**31, (1,), generator=generator)))
+        noise = noise_images(cfg["batch_size"], int(torch.randint(2**31, (1,), generator=generator))).to(device)
+        digits, digit_labels = images[batch].to(device), labels[batch].to(device)
         for init_kind, student_init in (("shared", inits), ("different", others)):
-            frame = theorem_draws(inits, student_init, images[batch], labels[batch], noise, m, cfg)
+            frame = theorem_draws(inits, student_init, digits, digit_labels, noise, m, cfg)
             frames.append(frame.assign(init=init_kind, draw=draws))
     table = pd.concat(frames, ignore_index=True)
     return table.assign(class_loss_down=table["class_loss_after"] < table["class_loss_before"],
