@@ -23,9 +23,9 @@ def summary_table(accuracy: pd.DataFrame, confidence: float) -> pd.DataFrame:
         mean, low, high = inf.t_interval(group["accuracy"], confidence)
         rows.append({"m": m, "arm": arm, "seeds": len(group), "mean": mean, "ci_low": low, "ci_high": high,
                      "min": group["accuracy"].min(), "max": group["accuracy"].max()})
-    order = {arm: i for i, arm in enumerate(ARMS)}
-    return pd.DataFrame(rows).sort_values(["m", "arm"], key=lambda c: c.map(order) if c.name == "arm" else c,
-                                          ignore_index=True)
+    table = pd.DataFrame(rows)
+    table["arm"] = pd.Categorical(table["arm"], categories=ARMS, ordered=True)
+    return table.sort_values(["m", "arm"], ignore_index=True).astype({"arm": str})
 
 
 def comparison_differences(accuracy: pd.DataFrame, m: int, arm: str, reference: str, chance: float) -> pd.Series:
