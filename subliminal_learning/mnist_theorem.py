@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from .mnist_models import init_ensemble, layer_sizes, logits, trainable
-from .mnist_training import class_loss, imitated, imitation_loss, noise_images
+from .mnist_training import class_loss, imitated, imitation_loss, member_class_losses, noise_images
 
 
 def gradient_step(params, loss_of, step_size: float) -> list[torch.Tensor]:
@@ -33,11 +33,8 @@ def per_member_dot(a, b) -> torch.Tensor:
 
 
 @torch.no_grad()
-def per_member_class_loss(params, images, labels) -> torch.Tensor:
-    """(E,) class loss of each member, in float64."""
-    class_logits = logits([p.double() for p in params], images.double())[..., :10]
-    return torch.nn.functional.cross_entropy(
-        class_logits.transpose(1, 2), labels.expand(len(class_logits), -1), reduction="none").mean(1)
+def class_losses_float64(params, images, labels) -> torch.Tensor:
+    return member_class_losses([p.double() for p in params], images.double(), labels)
 
 
 def theorem_draws(teacher_init, student_init, images, labels, noise, m: int, cfg: dict) -> pd.DataFrame:
@@ -50,14 +47,14 @@ def theorem_draws(teacher_init, student_init, images, labels, noise, m: int, cfg
         student_init, lambda p: imitation_loss(imitated(logits(p, noise), "aux")[..., :m], target, cfg["loss"]),
         cfg["student_step"])
     student = [p.double() + d.double() for p, d in zip(student_init, delta_s)]
-    before = per_member_class_loss(student_init, images, labels)
-    after = per_member_class_loss(student, images, labels)
+    before = class_losses_float64(student_init, images, labels)
+    after = class_losses_float64(student, images, labels)
     return pd.DataFrame({"inner_product": per_member_dot(delta_s, delta_t).cpu().numpy(),
                          "class_loss_before": before.cpu().numpy(), "class_loss_after": after.cpu().numpy()})
 
 
 def theorem_check(images, labels, hidden: list[int], m: int, cfg: dict, device="cpu") -> pd.DataFrame:
-    """cfg['draws'] draws for the shared init and for a different init (the next draw's init), in chunks.
+    """cfg['draws'] draws for the shared init and for a different init (a seed no draw uses), in chunks.
 
     Each draw has its own init; each chunk of draws its own digit and noise batch; all seeded by cfg["seed"].
     """

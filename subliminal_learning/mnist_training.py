@@ -12,11 +12,16 @@ from .mnist_models import N_CLASSES, N_PIXELS, init_ensemble, layer_sizes, logit
 LOSSES = ("kl", "mse")
 
 
-def class_loss(params, images, labels) -> torch.Tensor:
-    """Cross-entropy on the 10 class logits only, summed over members; the auxiliary logits get no loss."""
+def member_class_losses(params, images, labels) -> torch.Tensor:
+    """(E,) each member's mean cross-entropy on the 10 class logits only; the auxiliary logits get no loss."""
     class_logits = logits(params, images)[..., :N_CLASSES]
-    per_member = F.cross_entropy(class_logits.transpose(1, 2), labels.expand(len(class_logits), -1), reduction="none")
-    return per_member.mean(1).sum()
+    per_image = F.cross_entropy(class_logits.transpose(1, 2), labels.expand(len(class_logits), -1), reduction="none")
+    return per_image.mean(1)
+
+
+def class_loss(params, images, labels) -> torch.Tensor:
+    """The members' class losses summed: each member's gradient is its own."""
+    return member_class_losses(params, images, labels).sum()
 
 
 def imitation_loss(student_out: torch.Tensor, teacher_out: torch.Tensor, loss: str) -> torch.Tensor:
