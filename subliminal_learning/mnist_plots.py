@@ -28,7 +28,7 @@ def sweep_plot(accuracy: pd.DataFrame, summary: pd.DataFrame, chance: float, pat
             ax.scatter(np.full(len(seeds), x[j]) + np.linspace(-width / 3, width / 3, len(seeds)), seeds,
                        s=7, color=ARM_COLOURS[arm], alpha=0.5, zorder=3)
     ax.axhline(chance, color="black", linestyle="dashed", linewidth=0.8)
-    ax.text(len(ms) - 0.5, chance, f"chance {chance:g}", va="bottom", ha="right", fontsize=8)
+    ax.text(-0.48, chance, f"chance {chance:g}", va="top", ha="left", fontsize=8)
     ax.set_xticks(range(len(ms)), [f"m = {m}" for m in ms])
     ax.set_xlim(-0.5, len(ms) - 0.5)
     ax.set_ylim(0, 1)
