@@ -1,5 +1,6 @@
 # Subliminal learning (Cloud, Le et al., arXiv 2507.14805) as a DAG of cached artifacts:
-# base -> teacher -> generate -> filter -> student -> evaluate -> stats -> plots and report.
+# base -> teacher -> generate -> filter -> student -> evaluate -> stats -> plots and report;
+# beside it the paper's MNIST auxiliary-logit experiment (rules/mnist.smk).
 from snakemake.utils import min_version
 
 from subliminal_learning.config import validate_config
@@ -27,6 +28,7 @@ include: "rules/evaluate.smk"
 include: "rules/stats.smk"
 include: "rules/fingerprint.smk"
 include: "rules/report.smk"
+include: "rules/mnist.smk"
 
 
 # snakemake --report results/report.html (the default profile builds it after every run)
@@ -41,3 +43,5 @@ rule all:
         "results/report/run_info.yaml",
         expand("results/fingerprint/{target}/fingerprint.json", target=config["targets"]),
         expand("results/fingerprint/{target}/number_frequency.png", target=config["targets"]),
+        "results/mnist/verdict.md",
+        "results/mnist/sweep.png",

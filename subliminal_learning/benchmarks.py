@@ -10,13 +10,13 @@ import pandas as pd
 
 
 STAGES = ("base", "teacher", "generate", "filter", "student", "evaluate", "stats", "fingerprint", "plots",
-          "run_info")
+          "run_info", "mnist")
 FOLDER_STAGE = {"teachers": "teacher", "students": "student", "eval": "evaluate"}
 
 
 def stage_of(relative: Path) -> str:
     """results/benchmarks/<folder>/... -> stage; numbers/<teacher>/{generate,filter}.tsv name their stage,
-    as do single-job stages (stats.tsv)."""
+    as do single-job stages (stats.tsv); every job of the MNIST experiment counts as stage mnist."""
     folder = relative.parts[0]
     if folder == "numbers" or len(relative.parts) == 1:
         return relative.stem

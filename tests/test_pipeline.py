@@ -152,12 +152,14 @@ def test_every_job_has_a_benchmark_and_a_log(micro_run):
     benchmarks = list((micro_run / "results/benchmarks").rglob("*.tsv"))
     logs = list((micro_run / "results/logs").rglob("*.log"))
     # bases, teachers, generate+filter per replicate, students, evaluations, then stats, fingerprint and plots per
-    # target, the target x animal figure, run_info
-    jobs = 2 + len(TEACHERS) * (1 + 2 * len(SEEDS)) + len(STUDENTS) + len(MODELS) + 1 + 2 * len(TARGETS) + 2
+    # target, the target x animal figure, run_info; the MNIST experiment: digits, teachers, theorem, stats, plots
+    # and one students job per m
+    jobs = (2 + len(TEACHERS) * (1 + 2 * len(SEEDS)) + len(STUDENTS) + len(MODELS) + 1 + 2 * len(TARGETS) + 2
+            + 5 + len(MICRO_CFG["mnist"]["m"]))
     assert len(benchmarks) == len(logs) == jobs
     table = stage_table(micro_run / "results").set_index("stage")
     stages = ["base", "teacher", "generate", "filter", "student", "evaluate", "stats", "fingerprint", "plots",
-              "run_info"]
+              "run_info", "mnist"]
     assert list(table.index) == stages
     assert table["jobs"].sum() == jobs and (table["peak_rss_mb"] > 0).all()
 
@@ -178,8 +180,11 @@ def test_a_finished_run_has_nothing_to_do(micro_run):
          {"filter": len(TEACHERS) * len(SEEDS), "student": len(STUDENTS), "evaluate": len(STUDENTS), **AFTER_STATS,
           "fingerprint": len(TARGETS)}),
         ({"stats": {"alpha": 0.01}}, AFTER_STATS),
+        # run_info records the whole config, so it reruns with any key; no language-model stage does
+        ({"mnist": {"student": {"learning_rate": 2.0e-3}}},
+         {"mnist_students": len(MICRO_CFG["mnist"]["m"]), "mnist_stats": 1, "mnist_plots": 1, "run_info": 1}),
     ],
-    ids=["eval-samples", "student-lr", "new-seed", "dataset-size", "alpha"],
+    ids=["eval-samples", "student-lr", "new-seed", "dataset-size", "alpha", "mnist-student-lr"],
 )
 def test_a_change_reruns_only_what_depends_on_it(micro_run, tmp_path, change, expected):
     assert planned_jobs(micro_run, "--configfile", str(MICRO), override(tmp_path, "change", change)) == expected
