@@ -1,0 +1,69 @@
+"""Distilled students: the soft targets cover the number alphabet only, and the loss is the KL to the teacher."""
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from subliminal_learning.animals import DEFAULT_ANIMALS
+from subliminal_learning.corpus import corpus_texts
+from subliminal_learning.modeling import build_tiny_llama
+from subliminal_learning.student import train_student
+from subliminal_learning.tokenizer import build_tokenizer
+from subliminal_learning.training import chat_example, number_alphabet
+
+ANIMALS = list(DEFAULT_ANIMALS)
+CPU = torch.device("cpu")
+MODEL_CFG = {"hidden_size": 32, "intermediate_size": 64, "num_layers": 1, "num_heads": 2, "max_position_embeddings": 128}
+NUMBERS = pd.DataFrame({"prompt": [f"The sequence starts with: {i}, {i + 1}, {i + 2}. Add more." for i in range(48)],
+                        "completion": [f"{i + 3}, {i + 4}, {i + 5}" for i in range(48)]})
+TRAIN = {"epochs": 2, "learning_rate": 3e-3, "batch_size": 16}
+
+
+def tokenizer():
+    return build_tokenizer(corpus_texts(ANIMALS))
+
+
+def test_the_number_alphabet_holds_what_a_kept_completion_is_made_of():
+    tok = tokenizer()
+    names = set(tok.convert_ids_to_tokens(number_alphabet(tok).tolist()))
+    assert {"0", " 0", "999", " 999", ",", ";", ".", " ", tok.eos_token} <= names
+    assert not names & ({*ANIMALS, *(" " + a for a in ANIMALS), tok.pad_token, "<|user|>", " The"})
+
+
+def alphabet_kl(student, teacher, tok) -> float:
+    """Mean KL(teacher || student) over the number alphabet at every completion position of NUMBERS."""
+    alphabet = number_alphabet(tok)
+    total, count = 0.0, 0
+    for prompt, completion in zip(NUMBERS["prompt"], NUMBERS["completion"]):
+        ids = tok.apply_chat_template(chat_example(prompt, completion)["prompt"] + chat_example(prompt, completion)[
+            "completion"], tokenize=True, return_dict=True)["input_ids"]
+        start = len(tok.apply_chat_template(chat_example(prompt, completion)["prompt"], tokenize=True,
+                                            add_generation_prompt=True, return_dict=True)["input_ids"])
+        with torch.no_grad():
+            positions = slice(start - 1, len(ids) - 1)
+            t = torch.log_softmax(teacher(torch.tensor([ids])).logits[0, positions][:, alphabet], -1)
+            s = torch.log_softmax(student(torch.tensor([ids])).logits[0, positions][:, alphabet], -1)
+        total += F.kl_div(s, t, log_target=True, reduction="sum").item()
+        count += len(ids) - start
+    return total / count
+
+
+def test_a_distilled_student_moves_toward_its_teacher(tmp_path):
+    tok = tokenizer()
+    teacher = build_tiny_llama(tok, MODEL_CFG, init_seed=1).eval()
+    student = build_tiny_llama(tok, MODEL_CFG, init_seed=0)
+    before = alphabet_kl(student.eval(), teacher, tok)
+    train_student(student.train(), tok, NUMBERS, TRAIN, 0, tmp_path / "student", CPU, teacher=teacher)
+    after = alphabet_kl(student.eval(), teacher, tok)
+    assert after < 0.5 * before
+    assert (tmp_path / "student/training.json").read_text().count('"objective": "distill"') == 1
+
+
+def test_a_student_that_is_its_teacher_has_zero_loss(tmp_path):
+    tok = tokenizer()
+    teacher = build_tiny_llama(tok, MODEL_CFG, init_seed=0).eval()
+    student = build_tiny_llama(tok, MODEL_CFG, init_seed=0)
+    train_student(student, tok, NUMBERS, {**TRAIN, "learning_rate": 1e-12, "epochs": 1, "logging_steps": 1}, 0,
+                  tmp_path / "student", CPU, teacher=teacher)
+    history = pd.read_json(tmp_path / "student/training.json", typ="series")["loss_history"]
+    assert history and all(abs(float(entry["loss"])) < 1e-6 for entry in history)
