@@ -216,7 +216,7 @@ def stats_stage(inputs, params, output) -> None:
             logging.warning("%s %s vs %s: not significant, and this run had power %.2f to detect the expected "
                             "shift %+.4f (MDD %.4f)", row.target, row.condition, row.compared_with,
                             row.power_at_expected, cfg["expected_shift"], row.mdd_logodds)
-    blocks = verdict_blocks(summary, tests, specificity, population, cfg)
+    blocks = verdict_blocks(summary, tests, cfg, specificity, population)
     for render, path in ((to_markdown, output.verdict), (to_html, output.verdict_html)):
         with atomic_path(path) as partial:
             partial.write_text(render(blocks))

@@ -5,6 +5,7 @@ import re
 
 import pandas as pd
 
+EMPTY = pd.DataFrame()
 PAPER_FILTER_SHARE = (0.23, 0.38)  # share of completions the paper's filter removed
 
 ARM_COLUMNS = {
@@ -102,9 +103,10 @@ def population_line(row, same_init) -> str:
             f"{row.seeds_positive}/{row.seeds} replicates positive (per replicate: {row.per_seed}){share}.")
 
 
-def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, specificity: pd.DataFrame, population: pd.DataFrame,
-                   cfg: dict) -> list[tuple[str, object]]:
-    """The verdict as (kind, content) blocks: heading, paragraph, items (a list of str) or table."""
+def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, cfg: dict, specificity: pd.DataFrame = EMPTY,
+                   population: pd.DataFrame = EMPTY) -> list[tuple[str, object]]:
+    """The verdict as (kind, content) blocks: heading, paragraph, items (a list of str) or table. The tests
+    across targets (`specificity`, `population`) add their sections when there are any."""
     compared = summary.dropna(subset=["p_value"])
     blocks = [
         ("heading", "Verdict"),
