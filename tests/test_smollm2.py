@@ -56,7 +56,7 @@ def test_the_config_names_the_wheels_gguf_file_and_the_paper_recipe(gguf_file, m
     assert (lora["r"], lora["alpha"], len(lora["target_modules"])) == (8, 8, 7)
     assert (train["epochs"], train["learning_rate"]) == (3, 2e-4)
     assert train["batch_size"] * train["gradient_accumulation_steps"] == 66
-    assert (config["generate"]["n_prompts"], config["generate"]["temperature"]) == (30000, 1.0)
+    assert config["generate"]["n_prompts"] >= 30000 and config["generate"]["temperature"] == 1.0
     assert config["filter"]["dataset_size"] == 10000 and config["eval"]["samples_per_question"] == 100
     assert len(config["seeds"]) == 8 and len(config["targets"]) > 1 and config["teacher"]["mode"] == "system_prompt"
     assert config["base"]["cross_init_model"] != config["base"]["model"]
