@@ -1,7 +1,8 @@
 """Building, saving and loading the models of the experiment.
 
 A model directory holds weights, or a pointer to weights kept elsewhere: an open-weight base
-(`base_info.json` of kind hf) names the model it stands for, a system-prompt teacher
+(`base_info.json` of kind hf) names the model it stands for (one converted from a GGUF file holds its
+weights), a system-prompt teacher
 (`teacher_info.json`) the base it prompts, an adapter-only LoRA student (`adapter_info.json`) the base
 its adapter was trained on. `load_model` follows the pointers.
 """
