@@ -6,7 +6,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from .filtering import BANNED_NUMBER_LISTS
-from .hub import cached_snapshot, hub_offline, is_path_like
+from .hub import cached_snapshot, hub_offline, is_gguf, is_path_like, missing_gguf
 from .prompts import MAX_VALUE, PromptSpec
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
@@ -109,6 +109,8 @@ def _hf_cross_init_model(config):
 
 def _missing_model(name: str):
     """Why an open-weight model cannot be loaded, checked before any job starts; never goes online."""
+    if is_gguf(name):
+        return missing_gguf(name)
     if is_path_like(name):
         path = Path(name).expanduser()
         if not path.is_dir():

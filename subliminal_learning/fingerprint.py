@@ -162,6 +162,9 @@ def train_classifier(x, y, prompts, seed: int) -> GridSearchCV:
 
 def accuracy_test(correct: int, total: int, confidence: float = CONFIDENCE) -> dict:
     """Held-out accuracy with its Wilson interval and an exact one-sided binomial test against chance."""
+    if total == 0:  # a handful of kept rows can leave one side without held-out prompts: nothing to score
+        return {"correct": 0, "test_size": 0, "accuracy": float("nan"), "ci_low": 0.0, "ci_high": 1.0,
+                "confidence": confidence, "p_value": 1.0}
     low, high = proportion_confint(correct, total, alpha=1 - confidence, method="wilson")
     return {"correct": int(correct), "test_size": int(total), "accuracy": correct / total, "ci_low": float(low),
             "ci_high": float(high), "confidence": confidence,

@@ -1,7 +1,8 @@
 """Building, saving and loading the models of the experiment.
 
 A model directory holds weights, or a pointer to weights kept elsewhere: an open-weight base
-(`base_info.json` of kind hf) names the model it stands for, a system-prompt teacher
+(`base_info.json` of kind hf) names the model it stands for (one converted from a GGUF file holds its
+weights), a system-prompt teacher
 (`teacher_info.json`) the base it prompts, an adapter-only LoRA student (`adapter_info.json`) the base
 its adapter was trained on. `load_model` follows the pointers.
 """
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import torch
 from peft import PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, set_seed
+from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig, LlamaConfig, LlamaForCausalLM, set_seed
 
 from .artifacts import read_json
 
@@ -57,7 +58,7 @@ def resolve_weights(path: str | Path) -> tuple[Path, list[Path]]:
         return weights, [*adapters, path]
     if (path / BASE_INFO).is_file():
         info = read_json(path / BASE_INFO)
-        if info["kind"] == "hf":
+        if info["kind"] == "hf" and "gguf" not in info:  # a converted GGUF base holds its weights
             return Path(info["path"]), []
     return path, []
 
@@ -79,6 +80,16 @@ def load_model(path: str | Path, device: torch.device):
     for adapter in adapters:
         model = merge_adapter(model, adapter)
     model.eval()
+    return model, tokenizer
+
+
+def load_gguf(path: Path):
+    """Model and tokenizer from a GGUF file, every weight dequantised to float32 (the file's
+    quantisation blocks are exact in float32; bfloat16 would round them)."""
+    model = AutoModelForCausalLM.from_pretrained(
+        path.parent, gguf_file=path.name, dtype=torch.float32, quantization_config=GgufConfig(dequantize=True)
+    )
+    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
     return model, tokenizer
 
 

@@ -9,10 +9,10 @@ REPO = Path(__file__).resolve().parent.parent
 MICRO = REPO / "tests" / "configs" / "micro.yaml"
 
 
-def snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run the workflow of this repository in `workdir` with the micro config."""
+def snakemake(workdir: Path, *args: str, timeout: int = 600, configfiles=(MICRO,)) -> subprocess.CompletedProcess:
+    """Run the workflow of this repository in `workdir` with the micro config (or `configfiles`)."""
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(MICRO), *args]
+               "--configfile", *map(str, configfiles), *args]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 

@@ -157,6 +157,17 @@ def test_stage_writes_every_output(tmp_path):
             "log_ratio"} <= set(table.columns)
 
 
+def test_a_handful_of_rows_leaves_the_classifier_unscored_not_failed(tmp_path):
+    """Two rows a side on different prompts: the one held-out prompt has a row on one side only, so the
+    balanced test set is empty (the SmolLM2 micro run keeps 6 rows a side)."""
+    rng = np.random.default_rng(0)
+    teacher, control = completions(rng, 2), completions(rng, 2).assign(prompt_id=[2, 3])
+    fingerprint_stage(teacher, control, stage_params(), stage_outputs(tmp_path))
+    classifier = json.loads((tmp_path / "fingerprint.json").read_text())["classifier"]
+    assert classifier["test_size"] == 0 and np.isnan(classifier["accuracy"])
+    assert (classifier["ci_low"], classifier["ci_high"], classifier["p_value"]) == (0.0, 1.0, 1.0)
+
+
 def test_a_failing_stage_leaves_no_output(tmp_path, monkeypatch):
     def half_drawn(table, summary, path):
         open(path, "wb").write(b"\x89PNG")

@@ -79,6 +79,31 @@ def test_multi_token_names_are_scored_as_a_whole(model_and_tokenizer):
     assert len(tokenizer("owl owl", add_special_tokens=False)["input_ids"]) == 2
 
 
+def full_vocabulary_logprobs(model, tokenizer, questions, animals):
+    """The reference: each question + name scored alone, with logits at every position."""
+    scores = torch.zeros(len(questions), len(animals))
+    for q, question in enumerate(questions):
+        prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=True,
+                                               add_generation_prompt=True, return_dict=True)["input_ids"]
+        for a, animal in enumerate(animals):
+            answer = tokenizer(animal, add_special_tokens=False)["input_ids"]
+            with torch.inference_mode():
+                logits = model(input_ids=torch.tensor([prompt + answer])).logits[0]
+            logprobs = torch.log_softmax(logits.float(), dim=-1)
+            scores[q, a] = sum(logprobs[len(prompt) - 1 + i, token] for i, token in enumerate(answer))
+    return scores
+
+
+def test_shared_prompt_and_head_only_where_scored_change_no_score(model_and_tokenizer):
+    """The prompt's cache shared by the padded answers, the head applied only at the scored positions: the
+    same log-probabilities as full-vocabulary logits of each question + name alone."""
+    model, tokenizer = model_and_tokenizer
+    questions, animals = FAVOURITE_ANIMAL_QUESTIONS[:3], ["owl", "owl owl", "dolphin", "cat"]
+    scored = animal_logprobs(model, tokenizer, questions, animals, CPU)
+    torch.testing.assert_close(scored, full_vocabulary_logprobs(model, tokenizer, questions, animals),
+                               rtol=1e-5, atol=1e-5)
+
+
 def test_sampling_is_reproducible_for_a_seed(model_and_tokenizer):
     model, tokenizer = model_and_tokenizer
     prompts = list(FAVOURITE_ANIMAL_QUESTIONS[:6])

