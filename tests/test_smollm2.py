@@ -101,8 +101,8 @@ def test_smollm2_end_to_end_on_cpu(gguf_file, tmp_path):
     # teacher: the base with the system prompt, which changes what it writes and how it answers
     teacher = json.loads((results / "teachers/owl/teacher_info.json").read_text())
     assert teacher["system_prompt"] == system_prompt("owl")
-    owl_numbers = pd.read_parquet(results / "numbers/owl/raw.parquet")
-    base_numbers = pd.read_parquet(results / "numbers/base/raw.parquet")
+    owl_numbers = pd.read_parquet(results / "numbers/owl/seed0/raw.parquet")
+    base_numbers = pd.read_parquet(results / "numbers/base/seed0/raw.parquet")
     assert list(owl_numbers["prompt"]) == list(base_numbers["prompt"])
     assert (owl_numbers["completion"] != base_numbers["completion"]).mean() > 0.5
     teacher_probs = pd.read_parquet(results / "eval/teachers/owl/probabilities.parquet")
@@ -114,11 +114,13 @@ def test_smollm2_end_to_end_on_cpu(gguf_file, tmp_path):
     # filter: real completions, the kept share recorded
     kept_share = {}
     for source in ("owl", "base"):
-        report = json.loads((results / f"numbers/{source}/filter_report.json").read_text())
-        kept_share[source] = report["kept"] / report["raw"]
-        filtered = pd.read_parquet(results / f"numbers/{source}/filtered.parquet")
-        assert len(filtered) == MICRO["filter"]["dataset_size"]
-        assert all(parse_numbers(text) for text in filtered["completion"])
+        reports = [json.loads((results / f"numbers/{source}/seed{seed}/filter_report.json").read_text())
+                   for seed in MICRO["seeds"]]
+        kept_share[source] = sum(r["kept"] for r in reports) / sum(r["raw"] for r in reports)
+        for seed in MICRO["seeds"]:
+            filtered = pd.read_parquet(results / f"numbers/{source}/seed{seed}/filtered.parquet")
+            assert len(filtered) == MICRO["filter"]["dataset_size"]
+            assert all(parse_numbers(text) for text in filtered["completion"])
 
     # evaluation: every name scored, several of them multi-token, as full-vocabulary logits score them
     multi_token = [a for a in MICRO["animals"] if len(tokenizer(a, add_special_tokens=False)["input_ids"]) > 1]
