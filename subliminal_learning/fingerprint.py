@@ -209,6 +209,10 @@ def _shares(x):
 
 def _variant(train, test, seed: int, columns, short: bool = False) -> dict:
     (train_x, train_y, prompts), (test_x, test_y, _) = train, test
+    if len(test_y) == 0 or np.bincount(train_y, minlength=2).min() < CV_FOLDS:
+        # a handful of kept rows: nothing held out to score, or too few rows a side to cross-validate a penalty
+        result = {**accuracy_test(0, 0), "l2": float("nan")}
+        return {k: result[k] for k in ("accuracy", "ci_low", "ci_high", "p_value", "l2")} if short else result
     model = train_classifier(columns(train_x), train_y, prompts, seed)
     result = accuracy_test(int((model.predict(columns(test_x)) == test_y).sum()), len(test_y))
     result["l2"] = float(1 / model.best_params_["C"])  # the penalty cross-validation chose

@@ -93,14 +93,24 @@ def specificity_line(row, alpha: float) -> str:
             f"ranked 1 of the targets' students in {row.rank_1_seeds} of {row.seeds} replicates (ranks {row.ranks}).")
 
 
-def population_line(row, same_init) -> str:
-    """The mean over targets of the own-animal shift against control, tested over replicates."""
-    share = ""
+INIT_BOUND_SHARE = 0.25  # cross-init transfer below this share of the same-init one counts as init-bound
+
+
+def population_line(row, same_init, alpha: float) -> str:
+    """The mean over targets of the own-animal shift against control, tested over replicates; for the
+    cross-init students, whether the transfer is bound to the shared initialisation."""
+    share, reading = "", ""
     if row.arm != "treated" and same_init is not None and same_init.estimate > 0:
         share = f"; {row.estimate / same_init.estimate:.0%} of the same-init mean"
+        if row.p_value < alpha and row.estimate > 0:
+            reading = (" **Not bound to the initialisation:** students of another init inherit the trait too, so "
+                       "what carries it is shared by both bases (for the tiny default: the corpus's animal-number "
+                       "association), not the paper's subliminal channel.")
+        elif row.estimate < INIT_BOUND_SHARE * same_init.estimate and same_init.p_value < alpha:
+            reading = " **Bound to the initialisation,** as the paper predicts."
     return (f"**{row.arm} vs {row.compared_with}, mean over {row.targets} targets:** {row.estimate:+.4f} log-odds "
             f"(95% CI {row.ci_low:+.4f} to {row.ci_high:+.4f}), paired t = {row.statistic:.2f}, p = {row.p_value:.2g}, "
-            f"{row.seeds_positive}/{row.seeds} replicates positive (per replicate: {row.per_seed}){share}.")
+            f"{row.seeds_positive}/{row.seeds} replicates positive (per replicate: {row.per_seed}){share}." + reading)
 
 
 def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, cfg: dict, specificity: pd.DataFrame = EMPTY,
@@ -118,7 +128,7 @@ def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, cfg: dict, specif
     if len(population):
         same_init = next(population[population["arm"] == "treated"].itertuples(), None)
         blocks += [("subheading", "Transfer over all targets, same and other initialisation"),
-                   ("items", [population_line(row, same_init) for row in population.itertuples()])]
+                   ("items", [population_line(row, same_init, cfg["alpha"]) for row in population.itertuples()])]
     if len(specificity):
         blocks += [("subheading", "Specificity: each target's students against the other targets' students"),
                    ("items", [specificity_line(row, cfg["alpha"]) for row in specificity.itertuples()])]

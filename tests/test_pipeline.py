@@ -134,9 +134,13 @@ def test_tidy_tables(micro_run):
     answers = pd.read_parquet(micro_run / "results/stats/answers.parquet")
     students = answers.dropna(subset=["seed"])
     assert {"model", "arm", "target", "seed", "question_id", "sample", "answer", "hit"} <= set(answers.columns)
-    assert len(students) == len(STUDENTS) * 50 * MICRO_CFG["eval"]["samples_per_question"]
+    # a control student's answers are scored for every target, a target's student's for its own
+    scored = sum(len(TARGETS) if teacher == "neutral" else 1 for _, teacher in ARMS) * len(SEEDS)
+    assert len(students) == scored * 50 * MICRO_CFG["eval"]["samples_per_question"]
     probabilities = pd.read_parquet(micro_run / "results/stats/target_probabilities.parquet")
-    assert len(probabilities) == len(MODELS) * 50 and probabilities["prob"].between(0, 1).all()
+    # bases and the neutral teacher serve every target too
+    served = scored + 2 * len(TARGETS) + len(TARGETS) + len(TARGETS)
+    assert len(probabilities) == served * 50 and probabilities["prob"].between(0, 1).all()
 
 
 def test_plots_and_report(micro_run):

@@ -51,7 +51,7 @@ def test_a_killed_student_resumes_from_its_checkpoint(tmp_path):
         "conditions": ["treated", "control"],
         "student": {"train": {"epochs": 20, "learning_rate": 1.0e-3, "batch_size": 2, "checkpoint_steps": 40}},
     }))
-    upstream = snakemake(tmp_path, str(override), "--cores", "2", "results/numbers/owl/filtered.parquet")
+    upstream = snakemake(tmp_path, str(override), "--cores", "2", "results/numbers/owl/seed0/filtered.parquet")
     assert upstream.returncode == 0, upstream.stderr[-3000:]
 
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),

@@ -76,3 +76,15 @@ def test_tables_report_same_init_transfer_and_its_cross_init_share():
     assert population.set_index("arm").loc["cross_init", "share_of_same_init"] == pytest.approx(0.1, abs=0.06)
     pooled = specificity.set_index(["arm", "target"]).loc[("treated", "all")]
     assert pooled["p_value"] < 0.01 and pooled["rank_1_seeds"] == 6 * len(TARGETS)
+
+
+@pytest.mark.parametrize(("cross_shift", "reading"), [(0.5, "Not bound to the initialisation"),
+                                                      (0.0, "Bound to the initialisation")])
+def test_the_verdict_says_whether_transfer_is_bound_to_the_init(cross_shift, reading):
+    from subliminal_learning.verdict import population_line
+
+    _, _, population = sp.specificity_tables(
+        students(np.random.default_rng(4), 6, own_shift=0.5, cross_shift=cross_shift), TARGETS, CFG)
+    same_init, cross_init = population.itertuples()
+    text = population_line(cross_init, same_init, alpha=0.05)
+    assert reading in text and "mean over 4 targets" in text
