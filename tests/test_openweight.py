@@ -340,7 +340,7 @@ def test_openweight_pipeline_offline(hub, tmp_path, monkeypatch):
     assert teacher["system_prompt"] == system_prompt("owl") and not (results / "teachers/neutral").exists()
     assert "falling back to HF generate" in (results / "logs/numbers/owl/seed0/generate.log").read_text()
     students = sorted(results.glob("students/*/*/seed*"))
-    assert len(students) == 8
+    assert len(students) == 2 * (2 * 2 + 2)  # 2 replicates x (treated, cross_init per target; 2 controls)
     for student in students:
         assert (student / "adapter_model.safetensors").is_file() and not (student / "model.safetensors").exists()
     cross_student = json.loads((results / "students/cross_init/owl/seed0/adapter_info.json").read_text())
