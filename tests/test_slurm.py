@@ -56,7 +56,7 @@ def test_micro_runs_as_slurm_jobs_and_matches_a_local_run(cluster, micro_run, tm
     assert (accounting["state"] == "COMPLETED").all(), accounting
     for job, rule in jobs.items():
         assert ("gres/gpu=1" in accounting.loc[job, "tres"]) == (rule in GPU_RULES), (rule, accounting.loc[job])
-    for table in ["numbers/owl/filtered.parquet", "numbers/neutral/filtered.parquet",
+    for table in ["numbers/owl/seed0/filtered.parquet", "numbers/neutral/seed1/filtered.parquet",
                   "eval/students/treated/owl/seed0/probabilities.parquet"]:
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results" / table),
                                       pd.read_parquet(micro_run / "results" / table))
@@ -66,7 +66,8 @@ def test_micro_runs_as_slurm_jobs_and_matches_a_local_run(cluster, micro_run, tm
 
 def test_a_failing_rule_fails_the_run_and_names_its_slurm_log(cluster, tmp_path):
     too_many_rows = tmp_path / "too_many.yaml"
-    too_many_rows.write_text("filter: {dataset_size: 100000}\n")
+    # within the prompts (validation passes) but more rows than the filter keeps: only the filter can tell
+    too_many_rows.write_text("filter: {dataset_size: 399}\n")
     result = run_on_slurm(tmp_path / "run", too_many_rows)
     assert result.returncode != 0
     assert re.search(r"slurm_logs/rule_filter/\S*\d+\.log", result.stdout + result.stderr)
