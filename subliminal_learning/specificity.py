@@ -13,12 +13,13 @@ is a target x animal table in which each row should light up on its own animal. 
 """
 
 import itertools
-import math
 
 import numpy as np
 import pandas as pd
 
 from . import inference as inf
+
+COMPARISONS = {"treated": "control", "cross_init": "cross_init_control"}  # each arm against its own base's control
 
 
 def student_logodds(animals: pd.DataFrame, arm: str) -> pd.DataFrame:
@@ -37,9 +38,9 @@ def target_animal_table(animals: pd.DataFrame, arm: str, reference: str, targets
     return pd.DataFrame(shifts).T.reindex(columns=mine.columns)
 
 
-def own_animal_matrix(animals: pd.DataFrame, arm: str, targets: list[str]) -> np.ndarray:
-    """L[s, i, j]: log-odds of animal targets[j] for the students of targets[i] in replicate s (replicates
-    with a student of every target)."""
+def own_animal_matrix(animals: pd.DataFrame, arm: str, targets: list[str]) -> tuple[np.ndarray, list]:
+    """(L, seeds): L[s, i, j] is the log-odds of animal targets[j] for the students of targets[i] in replicate
+    seeds[s] (the replicates with a student of every target)."""
     wide = student_logodds(animals, arm)
     seeds = [s for s in wide.index.get_level_values("seed").unique()
              if all((s, t) in wide.index for t in targets)]
@@ -83,8 +84,7 @@ def label_permutation_test(matrix: np.ndarray, n_permutations: int, seed: int) -
     per_target = ((null >= observed - tolerance).sum(axis=0)) / len(null)
     pooled = ((null.mean(axis=1) >= observed.mean() - tolerance).sum()) / len(null)
     return {"statistic": float(observed.mean()), "p_value": float(pooled), "per_target": observed,
-            "per_target_p": per_target, "permutations": len(null), "exact": exact,
-            "smallest_p": 1 / math.factorial(k) ** n if exact else 1 / len(null)}
+            "per_target_p": per_target, "permutations": len(null), "exact": exact}
 
 
 def rank_among_targets(matrix: np.ndarray) -> np.ndarray:
@@ -107,7 +107,6 @@ def population_test(animals: pd.DataFrame, arm: str, reference: str, targets: li
     return {"per_seed": shifts, **inf.paired_t(shifts, confidence)}
 
 
-COMPARED = {"treated": "control", "cross_init": "cross_init_control"}  # each arm against its own base's control
 SPECIFICITY_COLUMNS = ["arm", "target", "own_minus_others", "p_value", "p_holm", "rank_1_seeds", "seeds",
                        "n_targets", "ranks"]
 
@@ -121,7 +120,7 @@ def specificity_tables(animals: pd.DataFrame, targets: list[str], cfg: dict):
     """
     present = set(animals["arm"].dropna())
     table_rows, spec_rows, pop_rows = [], [], []
-    for arm, reference in COMPARED.items():
+    for arm, reference in COMPARISONS.items():
         if not {arm, reference} <= present:
             continue
         shifts = target_animal_table(animals, arm, reference, targets)

@@ -19,11 +19,10 @@ import pandas as pd
 
 from . import inference as inf
 from .artifacts import atomic_path, read_json, write_parquet
-from .specificity import specificity_tables
+from .specificity import COMPARISONS, specificity_tables
 from .tidy import CONTROL_TEACHERS, per_student, reference_scores, tidy_tables
 from .verdict import to_html, to_markdown, underpowered, verdict_blocks
 
-COMPARISONS = {"treated": "control", "cross_init": "cross_init_control"}
 ARM_ORDER = ["treated", "control", "cross_init", "cross_init_control"]
 BASE_ARM = {"treated": "base", "control": "base", "cross_init": "cross_init_base", "cross_init_control": "cross_init_base"}
 PRIMARY = "paired_t"
