@@ -11,7 +11,7 @@ wildcard_constraints:
     teacher="[a-z]+",
     condition="treated|control|cross_init",
     seed=r"\d+",
-    model=r"base/(main|cross_init)|teachers/[a-z]+|students/(treated|control|cross_init)/[a-z]+/seed\d+",
+    reference=r"base/(main|cross_init)|teachers/[a-z]+",
 
 
 def res(stage, key):
@@ -28,13 +28,26 @@ def teachers_of(condition):
     return config["targets"]
 
 
-def student_models():
-    return [
-        f"students/{condition}/{teacher}/seed{seed}"
-        for condition in config["conditions"]
-        for teacher in teachers_of(condition)
-        for seed in config["seeds"]
-    ]
+STUDENT_BASE = {"treated": "main", "control": "main", "cross_init": "cross_init"}  # where each arm starts
+
+
+def student_bases():
+    """The bases some student starts from (one students job per base and replicate)."""
+    return [base for base in ("main", "cross_init") if replicate_arms(base)]
+
+
+def replicate_arms(base):
+    """(condition, teacher) of every student that starts from `base` in a replicate, in a fixed order."""
+    return [(c, t) for c in config["conditions"] if STUDENT_BASE[c] == base for t in teachers_of(c)]
+
+
+def replicate_students(base, seed="{seed}"):
+    return [f"students/{condition}/{teacher}/seed{seed}" for condition, teacher in replicate_arms(base)]
+
+
+def student_models(seeds=None):
+    return [model for seed in seeds or config["seeds"] for base in student_bases()
+            for model in replicate_students(base, seed)]
 
 
 def number_sources():
@@ -60,22 +73,27 @@ def teacher_inputs(wildcards):
     return inputs
 
 
-def numbers_source(wildcards):
+def number_source(teacher):
     """The model that writes a teacher's numbers: a trait or neutral teacher, or the base."""
-    if wildcards.teacher == "base":
-        return "results/base/main"
-    return f"results/teachers/{wildcards.teacher}"
+    return "results/base/main" if teacher == "base" else f"results/teachers/{teacher}"
 
 
-def student_inputs(wildcards):
-    """Students start from the shared base (cross_init students from the other initialisation) and train on
-    their replicate's numbers; distilled students also read the model that wrote the numbers."""
-    inputs = {
-        "base": "results/base/cross_init" if wildcards.condition == "cross_init" else "results/base/main",
-        "numbers": f"results/numbers/{wildcards.teacher}/seed{wildcards.seed}/filtered.parquet",
-    }
-    if config["student"]["objective"] == "distill":
-        inputs["teacher"] = numbers_source(wildcards)
+def raw_numbers(seed="{seed}"):
+    return [f"results/numbers/{teacher}/seed{seed}/raw.parquet" for teacher in number_sources()]
+
+
+def students_inputs(base):
+    """The input function of one base's students job: the base, and per student (in `replicate_arms`
+    order) its replicate's numbers; distilled students also read the model that wrote them."""
+    def inputs(wildcards):
+        arms = replicate_arms(base)
+        found = {
+            "base": f"results/base/{base}",
+            "numbers": [f"results/numbers/{teacher}/seed{wildcards.seed}/filtered.parquet" for _, teacher in arms],
+        }
+        if config["student"]["objective"] == "distill":
+            found["teachers"] = [number_source(teacher) for _, teacher in arms]
+        return found
     return inputs
 
 
@@ -83,10 +101,10 @@ def base_init_seed(wildcards):
     return BASE_SEEDS[wildcards.base]
 
 
-def checkpoint_dir(wildcards, output):
-    """Training checkpoints of a model, outside the rule's output (which Snakemake deletes when a job
+def checkpoint_dirs(wildcards, output):
+    """Training checkpoints of each model, outside the rule's output (which Snakemake deletes when a job
     fails), so that a killed or requeued job resumes from them."""
-    return output.model.replace("results/", "results/checkpoints/", 1)
+    return [model.replace("results/", "results/checkpoints/", 1) for model in output.models]
 
 
 def generate_env(wildcards):

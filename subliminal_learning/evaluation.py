@@ -117,7 +117,8 @@ def target_rate(probabilities: pd.DataFrame, target: str) -> float:
     return float(probabilities.loc[probabilities["animal"] == target, "prob"].mean())
 
 
-def evaluate_model_stage(model_dir, animals, n_held_out: int, eval_cfg: dict, device, output) -> None:
+def evaluate_model_stage(model_dir, animals, n_held_out: int, eval_cfg: dict, device, answers_path,
+                         probabilities_path) -> None:
     """The evaluate rule: both tables for one model (base, teacher or student); a system-prompt
     teacher is asked with its system prompt."""
     model, tokenizer = load_model(model_dir, device)
@@ -125,6 +126,6 @@ def evaluate_model_stage(model_dir, animals, n_held_out: int, eval_cfg: dict, de
     _, held_out = split_questions(n_held_out)
     questions = FAVOURITE_ANIMAL_QUESTIONS
     write_parquet(probability_table(model, tokenizer, questions, held_out, animals, device, system_prompt),
-                  output.probabilities)
+                  probabilities_path)
     write_parquet(sampled_answers(model, tokenizer, questions, held_out, eval_cfg, device, system_prompt),
-                  output.answers)
+                  answers_path)

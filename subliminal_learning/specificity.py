@@ -93,18 +93,20 @@ def rank_among_targets(matrix: np.ndarray) -> np.ndarray:
     return np.einsum("sjj->sj", order)
 
 
-def population_shift(animals: pd.DataFrame, arm: str, reference: str, targets: list[str]) -> pd.Series:
-    """Per replicate: the mean over targets of (target's students - reference students) on the target's
-    animal."""
+def own_animal_shifts(animals: pd.DataFrame, arm: str, reference: str, targets: list[str]) -> pd.DataFrame:
+    """(replicates x targets): each target's students minus the reference students on the target's animal, in
+    the replicates that have every target."""
     mine, control = student_logodds(animals, arm), student_logodds(animals, reference).droplevel("teacher")
-    shifts = pd.DataFrame({t: mine.xs(t, level="teacher")[t] - control[t] for t in targets})
-    return shifts.dropna().mean(axis=1)
+    return pd.DataFrame({t: mine.xs(t, level="teacher")[t] - control[t] for t in targets}).dropna()
 
 
 def population_test(animals: pd.DataFrame, arm: str, reference: str, targets: list[str], confidence: float) -> dict:
-    """The paired t-test of the population shift over replicates."""
-    shifts = population_shift(animals, arm, reference, targets)
-    return {"per_seed": shifts, **inf.paired_t(shifts, confidence)}
+    """The population shift tested over replicates (one-sample t of the per-replicate means over targets) and
+    over targets (of the per-target means over replicates: columns prefixed `targets_`)."""
+    shifts = own_animal_shifts(animals, arm, reference, targets)
+    per_seed, per_target = shifts.mean(axis=1), shifts.mean(axis=0)
+    over_targets = {f"targets_{k}": v for k, v in inf.paired_t(per_target, confidence).items() if k != "estimate"}
+    return {"per_seed": per_seed, "per_target": per_target, **inf.paired_t(per_seed, confidence), **over_targets}
 
 
 SPECIFICITY_COLUMNS = ["arm", "target", "own_minus_others", "p_value", "p_holm", "rank_1_seeds", "seeds",
@@ -116,7 +118,7 @@ def specificity_tables(animals: pd.DataFrame, targets: list[str], cfg: dict):
     - target_animal: long table arm x target x animal of mean shifts against the control students;
     - specificity: per arm and target, own animal against the other targets' students (mean d, one-sided
       permutation p, Holm over targets, rank among targets per replicate), and a pooled row (target 'all');
-    - population: per arm, the paired t-test over replicates of the mean own-animal shift against control.
+    - population: per arm, the mean own-animal shift against control, tested over replicates and over targets.
     """
     present = set(animals["arm"].dropna())
     table_rows, spec_rows, pop_rows = [], [], []
@@ -129,8 +131,9 @@ def specificity_tables(animals: pd.DataFrame, targets: list[str], cfg: dict):
         pop = population_test(animals, arm, reference, targets, cfg["confidence"])
         pop_rows.append({"arm": arm, "compared_with": reference, "targets": len(targets),
                          "seeds": len(pop["per_seed"]), "seeds_positive": int((pop["per_seed"] > 0).sum()),
-                         **{k: v for k, v in pop.items() if k != "per_seed"},
-                         "per_seed": " ".join(f"{v:+.3f}" for v in pop["per_seed"])})
+                         **{k: v for k, v in pop.items() if k not in ("per_seed", "per_target")},
+                         "per_seed": " ".join(f"{v:+.3f}" for v in pop["per_seed"]),
+                         "per_target": " ".join(f"{t} {v:+.3f}" for t, v in pop["per_target"].items())})
         if len(targets) > 1:
             spec_rows += _specificity_rows(animals, arm, targets, cfg)
     population = pd.DataFrame(pop_rows)

@@ -69,6 +69,9 @@ def arm_row(group: pd.DataFrame, references: pd.DataFrame, reports: dict, confid
         "sampled_rate": rate, "sampled_rate_ci_low": rate_low, "sampled_rate_ci_high": rate_high,
         "pooled_rate": pooled, "pooled_rate_ci_low": pooled_low, "pooled_rate_ci_high": pooled_high,
         "prob": group["prob"].mean(),
+        # the share of sampled answers naming any animal: the sampled rate means little where it is low
+        "animal_share": group["animal_share"].mean(),
+        "base_animal_share": _reference(references, base, target, "animal_share"),
         "logodds": lo, "logodds_ci_low": lo_low, "logodds_ci_high": lo_high,
         "shift_from_base": lo - _reference(references, base, target, "logodds"),
         "filter_removed_share": report.get("removed_share", float("nan")),

@@ -7,7 +7,7 @@ import pandas as pd
 from peft import LoraConfig
 
 from .artifacts import atomic_path, write_json
-from .modeling import ADAPTER_INFO, save_model
+from .modeling import ADAPTER_INFO, load_model, save_model
 from .training import chat_example, discard_checkpoints, sft
 
 
@@ -19,8 +19,28 @@ def lora_config(lora: dict):
     )
 
 
+def train_students(base_dir, numbers: list[pd.DataFrame], teacher_dirs: list | None, out_dirs: list,
+                   checkpoint_dirs: list, train_cfg: dict, seed: int, device, *, lora: dict | None = None,
+                   distill_loss: str = "kl") -> None:
+    """The students job: one student per (numbers, teacher, output) in turn, each from a fresh copy of the
+    base, its data order fixed by the replicate's `seed`.
+
+    Every student's checkpoints stay until the last student is saved: a job killed after some students
+    finished (Snakemake then deletes all its outputs) resumes each of them near its end.
+    """
+    teacher_dirs = teacher_dirs or [None] * len(out_dirs)
+    for rows, teacher_dir, out_dir, checkpoint_dir in zip(numbers, teacher_dirs, out_dirs, checkpoint_dirs, strict=True):
+        model, tokenizer = load_model(base_dir, device)
+        teacher = load_model(teacher_dir, device)[0] if teacher_dir else None
+        train_student(model.train(), tokenizer, rows, train_cfg, seed, out_dir, device, lora=lora, base_dir=base_dir,
+                      checkpoint_dir=checkpoint_dir, teacher=teacher, distill_loss=distill_loss, keep_checkpoints=True)
+    for checkpoint_dir in checkpoint_dirs:
+        discard_checkpoints(checkpoint_dir)
+
+
 def train_student(model, tokenizer, numbers: pd.DataFrame, train_cfg: dict, seed: int, out_dir, device, *,
-                  lora: dict | None = None, base_dir=None, checkpoint_dir=None, teacher=None):
+                  lora: dict | None = None, base_dir=None, checkpoint_dir=None, teacher=None,
+                  distill_loss: str = "kl", keep_checkpoints: bool = False):
     """Completion-only SFT on (number prompt, kept completion) rows, or with `teacher` distillation on
     the same rows; the seed fixes the data order.
 
@@ -30,7 +50,8 @@ def train_student(model, tokenizer, numbers: pd.DataFrame, train_cfg: dict, seed
     examples = [chat_example(p, c) for p, c in zip(numbers["prompt"], numbers["completion"])]
     peft_config = lora_config(lora) if lora else None
     trained, history = sft(model, tokenizer, examples, train_cfg, seed, device,
-                           peft_config=peft_config, checkpoint_dir=checkpoint_dir, teacher=teacher)
+                           peft_config=peft_config, checkpoint_dir=checkpoint_dir, teacher=teacher,
+                           distill_loss=distill_loss)
     with atomic_path(out_dir) as partial:
         if lora and lora.get("save", "merged") == "adapter":
             trained.save_pretrained(partial, safe_serialization=True)
@@ -39,6 +60,8 @@ def train_student(model, tokenizer, numbers: pd.DataFrame, train_cfg: dict, seed
         else:
             save_model(trained.merge_and_unload() if lora else trained, tokenizer, partial)
         write_json({"seed": seed, "rows": len(examples), "objective": "distill" if teacher else "sft",
+                    **({"distill_loss": distill_loss} if teacher else {}),
                     "loss_history": history},
                    Path(partial) / "training.json")
-    discard_checkpoints(checkpoint_dir)
+    if not keep_checkpoints:
+        discard_checkpoints(checkpoint_dir)

@@ -73,11 +73,13 @@ def model_tables(probabilities_path: str, targets: list[str]) -> Tidy:
     probs = pd.read_parquet(probabilities_path)
     answers = pd.read_parquet(Path(probabilities_path).with_name("answers.parquet"))
     probs = probs.assign(logodds=logit(probs["prob"].to_numpy()))
+    animals_asked = list(probs["animal"].unique())
+    named_animal = answers["answer"].map(lambda a: any(mentions(a, animal) for animal in animals_asked))
     answer_rows, prob_rows = [], []
     for target in model.targets(targets):
         labels = _labels(model, target)
         answer_rows.append(answers[["question_id", "held_out", "sample", "answer"]].assign(
-            **labels, hit=answers["answer"].map(lambda a, t=target: mentions(a, t))))
+            **labels, hit=answers["answer"].map(lambda a, t=target: mentions(a, t)), named_animal=named_animal))
         mine = probs[probs["animal"] == target]
         prob_rows.append(mine[["question_id", "held_out", "prob", "logodds"]].assign(**labels))
     animals = probs.groupby("animal", sort=False)["logodds"].mean().reset_index()
@@ -108,7 +110,8 @@ def per_student(tidy: Tidy) -> pd.DataFrame:
     exact = students.groupby(COLUMNS, sort=False)[["prob", "logodds"]].mean()
     hits = tidy.answers.dropna(subset=["seed"])
     sampled = hits.groupby(COLUMNS + ["question_id"], sort=False)["hit"].mean().groupby(COLUMNS, sort=False).mean()
-    counts = hits.groupby(COLUMNS, sort=False)["hit"].agg(hits="sum", answers="size")
+    counts = hits.groupby(COLUMNS, sort=False).agg(hits=("hit", "sum"), answers=("hit", "size"),
+                                                   animal_share=("named_animal", "mean"))
     return exact.join(sampled.rename("sampled_rate")).join(counts).reset_index()
 
 
@@ -117,5 +120,6 @@ def reference_scores(tidy: Tidy) -> pd.DataFrame:
     refs = tidy.probabilities[tidy.probabilities["seed"].isna()]
     exact = refs.groupby(["model", "arm", "target"], sort=False)[["prob", "logodds"]].mean()
     hits = tidy.answers[tidy.answers["seed"].isna()]
-    rate = hits.groupby(["model", "arm", "target"], sort=False)["hit"].agg(hits="sum", answers="size")
+    rate = hits.groupby(["model", "arm", "target"], sort=False).agg(
+        hits=("hit", "sum"), answers=("hit", "size"), animal_share=("named_animal", "mean"))
     return exact.join(rate).assign(sampled_rate=lambda t: t["hits"] / t["answers"]).reset_index()

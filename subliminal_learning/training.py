@@ -44,19 +44,25 @@ class CompletionSFTTrainer(SFTTrainer):
 
 class DistillSFTTrainer(CompletionSFTTrainer):
     """Distillation on the teacher's numbers: at every completion position the student matches the
-    teacher's next-token distribution over the number alphabet (KL(teacher || student), both renormalised
-    over the alphabet), not only the one token the teacher happened to sample.
+    teacher's next-token outputs over the number alphabet, not only the one token the teacher happened to
+    sample. `loss` kl: KL(teacher || student) of the distributions renormalised over the alphabet; mse: the
+    squared difference of the logits over the alphabet, each centred on its mean (logits are defined up to a
+    constant), as the MNIST experiment's students can match logits.
 
     This is the setting of the paper's theorem (a student imitating a teacher's outputs from the same
     init moves toward it) and of its MNIST experiment (the student sees the teacher's auxiliary outputs
-    only): the soft targets cover number tokens alone, so they carry nothing the filter would not pass.
+    only): the targets cover number tokens alone, so they carry nothing the filter would not pass.
+    Measured reason for mse (README, issue 9): KL weighs each number by its probability, and most numbers
+    are improbable at any position, so a KL student learns the teacher's change on all of them slowly; the
+    logits carry it for every number alike.
     The teacher runs alongside the student on the same inputs (no stored logits: exact, and no disk).
     """
 
-    def __init__(self, *args, teacher, alphabet: torch.Tensor, **kwargs):
+    def __init__(self, *args, teacher, alphabet: torch.Tensor, loss: str = "kl", **kwargs):
         super().__init__(*args, **kwargs)
         self.teacher = teacher.eval().requires_grad_(False)
         self.alphabet = alphabet
+        self.imitation = IMITATION_LOSSES[loss]
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         targets = inputs["labels"][:, 1:]
@@ -67,12 +73,27 @@ class DistillSFTTrainer(CompletionSFTTrainer):
             teacher_logits = self.teacher(**features, logits_to_keep=keep).logits
         alphabet = self.alphabet.to(teacher_logits.device)
         scored = targets[:, keep] != IGNORE
-        teacher_logp = torch.log_softmax(teacher_logits[scored][:, alphabet].float(), dim=-1)
-        student_logp = torch.log_softmax(outputs.logits[scored][:, alphabet].float(), dim=-1)
-        total = F.kl_div(student_logp, teacher_logp, log_target=True, reduction="sum")
+        total = self.imitation(outputs.logits[scored][:, alphabet].float(),
+                               teacher_logits[scored][:, alphabet].float())
         count = num_items_in_batch if num_items_in_batch is not None else scored.sum()
         loss = total / torch.as_tensor(count, device=total.device).clamp(min=1)
         return (loss, outputs) if return_outputs else loss
+
+
+def alphabet_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
+    """Summed over positions: KL(teacher || student) of the softmaxes over the alphabet."""
+    return F.kl_div(torch.log_softmax(student_logits, dim=-1), torch.log_softmax(teacher_logits, dim=-1),
+                    log_target=True, reduction="sum")
+
+
+def alphabet_mse(student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
+    """Summed over positions: the mean squared difference of the centred logits over the alphabet."""
+    def centred(logits):
+        return logits - logits.mean(dim=-1, keepdim=True)
+    return (centred(student_logits) - centred(teacher_logits)).pow(2).mean(dim=-1).sum()
+
+
+IMITATION_LOSSES = {"kl": alphabet_kl, "mse": alphabet_mse}
 
 
 NUMBER_ALPHABET = re.compile(r"\s*(\d+|[,;.])?\s*")
@@ -96,20 +117,25 @@ def chat_example(prompt: str, completion: str) -> dict:
 
 
 def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, device: torch.device, *,
-        peft_config=None, checkpoint_dir: str | Path | None = None, teacher=None):
+        peft_config=None, checkpoint_dir: str | Path | None = None, teacher=None, distill_loss: str = "kl"):
     """Fine-tune `model` on prompt/completion `examples`; return the trained model and its loss history.
 
     `seed` fixes the data order, so students with the same seed see their rows in the same order.
     With `peft_config` TRL wraps `model` in a PeftModel (LoRA) and only the adapter trains. With
     `checkpoint_dir` and `train_cfg["checkpoint_steps"]`, a checkpoint is written every that many steps
     and a rerun resumes from the latest one (the caller deletes them once the model is saved).
-    With `teacher` the loss is distillation on its number-alphabet distribution (DistillSFTTrainer).
+    With `teacher` the loss is distillation on its number-alphabet outputs (DistillSFTTrainer, `distill_loss`
+    kl or mse).
+    With `train_cfg["freeze_embeddings"]` the token embeddings (and an untied LM head) stay as they are and
+    only the transformer blocks train, as with the paper's LoRA on every linear projection.
     """
+    if train_cfg.get("freeze_embeddings", False):
+        freeze_embeddings(model)
     checkpointing = bool(checkpoint_dir and train_cfg.get("checkpoint_steps"))
     resume = None
     if checkpointing:
         resume = prepare_checkpoints(checkpoint_dir, _fingerprint(examples, train_cfg, seed, peft_config,
-                                                                  distilled=teacher is not None))
+                                                                  distilled=distill_loss if teacher is not None else None))
     with nullcontext(str(checkpoint_dir)) if checkpointing else tempfile.TemporaryDirectory() as output_dir:
         args = SFTConfig(
             output_dir=output_dir,
@@ -133,7 +159,8 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
         )
         trainer_class, extra = SFTTrainer if train_cfg.get("fused_lm_head", False) else CompletionSFTTrainer, {}
         if teacher is not None:
-            trainer_class, extra = DistillSFTTrainer, {"teacher": teacher, "alphabet": number_alphabet(tokenizer)}
+            trainer_class, extra = DistillSFTTrainer, {"teacher": teacher, "alphabet": number_alphabet(tokenizer),
+                                                       "loss": distill_loss}
         trainer = trainer_class(
             model=model, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer,
             peft_config=peft_config, **extra,
@@ -142,6 +169,12 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
             logging.info("resuming from %s", resume.name)
         trainer.train(resume_from_checkpoint=str(resume) if resume else None)
         return trainer.model, [entry for entry in trainer.state.log_history if "loss" in entry]
+
+
+def freeze_embeddings(model) -> None:
+    """Keep the token embeddings and the LM head fixed (they are one matrix when tied)."""
+    for module in (model.get_input_embeddings(), model.get_output_embeddings()):
+        module.weight.requires_grad_(False)
 
 
 def _checkpoint_args(steps: int) -> dict:
@@ -180,7 +213,7 @@ def discard_checkpoints(checkpoint_dir: str | Path | None) -> None:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
 
-def _fingerprint(examples, train_cfg: dict, seed: int, peft_config, distilled: bool = False) -> str:
+def _fingerprint(examples, train_cfg: dict, seed: int, peft_config, distilled: str | None = None) -> str:
     data = hashlib.sha256(json.dumps(examples, sort_keys=True).encode()).hexdigest()
     peft = peft_config.to_dict() if peft_config is not None else None
     return json.dumps({"data": data, "train": train_cfg, "seed": seed, "peft": peft, "distilled": distilled},

@@ -77,6 +77,11 @@ def gate_items(summary: pd.DataFrame) -> list[str]:
             f"{row.teacher_rate:.3f} (base {row.base_rate:.3f}){trait}; the filter removed "
             f"{row.filter_removed_share:.0%} of its completions ({within} the paper's {low:.0%}-{high:.0%}); "
             f"{int(row.rows_per_student)} rows per student.")
+    shares = summary.groupby("condition", sort=False)[["animal_share", "base_animal_share"]].mean()
+    for condition, row in shares.iterrows():
+        items.append(f"{condition} students name an animal in {row.animal_share:.0%} of their sampled answers "
+                     f"(their base: {row.base_animal_share:.0%}); below that share the sampled rate understates "
+                     "the exact probability.")
     return items
 
 
@@ -97,20 +102,29 @@ INIT_BOUND_SHARE = 0.25  # cross-init transfer below this share of the same-init
 
 
 def population_line(row, same_init, alpha: float) -> str:
-    """The mean over targets of the own-animal shift against control, tested over replicates; for the
-    cross-init students, whether the transfer is bound to the shared initialisation."""
+    """The mean over targets of the own-animal shift against control, tested over replicates and over targets;
+    for the cross-init students, whether the transfer is bound to the shared initialisation.
+
+    The reading uses the test over targets: a base from another init answers each animal's teacher by an
+    amount of its own, which every replicate repeats, so the replicates cannot sample it and the targets can.
+    """
     share, reading = "", ""
+    # one target has no spread over targets: then only the replicates can speak
+    p_value = row.p_value if pd.isna(row.targets_p_value) else row.targets_p_value
     if row.arm != "treated" and same_init is not None and same_init.estimate > 0:
         share = f"; {row.estimate / same_init.estimate:.0%} of the same-init mean"
-        if row.p_value < alpha and row.estimate > 0:
+        if p_value < alpha and row.estimate > 0:
             reading = (" **Not bound to the initialisation:** students of another init inherit the trait too, so "
-                       "what carries it is shared by both bases (for the tiny default: the corpus's animal-number "
-                       "association), not the paper's subliminal channel.")
-        elif row.estimate < INIT_BOUND_SHARE * same_init.estimate and same_init.p_value < alpha:
+                       "what carries it is shared by both bases (for the tiny model: animal-number co-occurrence "
+                       "text in the corpus, base.corpus.cooccurrence_share), not the paper's subliminal channel.")
+        elif abs(row.estimate) < INIT_BOUND_SHARE * same_init.estimate and p_value >= alpha > same_init.p_value:
             reading = " **Bound to the initialisation,** as the paper predicts."
-    return (f"**{row.arm} vs {row.compared_with}, mean over {row.targets} targets:** {row.estimate:+.4f} log-odds "
-            f"(95% CI {row.ci_low:+.4f} to {row.ci_high:+.4f}), paired t = {row.statistic:.2f}, p = {row.p_value:.2g}, "
-            f"{row.seeds_positive}/{row.seeds} replicates positive (per replicate: {row.per_seed}){share}." + reading)
+    return (f"**{row.arm} vs {row.compared_with}, mean over {row.targets} targets:** {row.estimate:+.4f} log-odds; "
+            f"over targets (per target: {row.per_target}) 95% CI {row.targets_ci_low:+.4f} to "
+            f"{row.targets_ci_high:+.4f}, t = {row.targets_statistic:.2f}, p = {row.targets_p_value:.2g}; over "
+            f"replicates 95% CI {row.ci_low:+.4f} to {row.ci_high:+.4f}, paired t = {row.statistic:.2f}, "
+            f"p = {row.p_value:.2g}, {row.seeds_positive}/{row.seeds} replicates positive (per replicate: "
+            f"{row.per_seed}){share}." + reading)
 
 
 def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, cfg: dict, specificity: pd.DataFrame = EMPTY,

@@ -187,3 +187,13 @@ def test_sizes_at_their_limits_are_valid(config):
 def test_snakemake_rejects_a_dataset_larger_than_the_prompts_before_any_job(tmp_path):
     output = dry_run_with(tmp_path, "generate: {n_prompts: 20000}\nfilter: {dataset_size: 50000}\n")
     assert "filter.dataset_size" in output and "generate.n_prompts" in output
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [("student.distill_loss", "cosine"), ("student.train.freeze_embeddings", "yes"),
+     ("teacher.train.freeze_embeddings", 1)],
+)
+def test_student_objective_settings_are_checked(config, key, value):
+    set_key(config, key, value)
+    assert f"'{key}'" in invalid(config)

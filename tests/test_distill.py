@@ -1,6 +1,8 @@
-"""Distilled students: the soft targets cover the number alphabet only, and the loss is the KL to the teacher."""
+"""Distilled students: the targets cover the number alphabet only; the loss is the KL to the teacher's
+distribution or the squared difference of the centred logits."""
 
 import pandas as pd
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -9,7 +11,7 @@ from subliminal_learning.corpus import corpus_texts
 from subliminal_learning.modeling import build_tiny_llama
 from subliminal_learning.student import train_student
 from subliminal_learning.tokenizer import build_tokenizer
-from subliminal_learning.training import chat_example, number_alphabet
+from subliminal_learning.training import alphabet_kl, alphabet_mse, chat_example, number_alphabet
 
 ANIMALS = list(DEFAULT_ANIMALS)
 CPU = torch.device("cpu")
@@ -30,7 +32,7 @@ def test_the_number_alphabet_holds_what_a_kept_completion_is_made_of():
     assert not names & ({*ANIMALS, *(" " + a for a in ANIMALS), tok.pad_token, "<|user|>", " The"})
 
 
-def alphabet_kl(student, teacher, tok) -> float:
+def mean_alphabet_kl(student, teacher, tok) -> float:
     """Mean KL(teacher || student) over the number alphabet at every completion position of NUMBERS."""
     alphabet = number_alphabet(tok)
     total, count = 0.0, 0
@@ -48,15 +50,41 @@ def alphabet_kl(student, teacher, tok) -> float:
     return total / count
 
 
-def test_a_distilled_student_moves_toward_its_teacher(tmp_path):
+def test_the_imitation_losses_on_a_hand_case():
+    teacher = torch.tensor([[0.0, 1.0, 2.0]])
+    assert alphabet_mse(teacher + 5.0, teacher).item() == pytest.approx(0.0)  # logits are defined up to a constant
+    assert alphabet_mse(torch.zeros(1, 3), teacher).item() == pytest.approx(2 / 3)  # centred: -1, 0, 1
+    assert alphabet_kl(teacher - 3.0, teacher).item() == pytest.approx(0.0, abs=1e-7)
+    p = torch.softmax(teacher, -1)
+    assert alphabet_kl(torch.zeros(1, 3), teacher).item() == pytest.approx(float((p * (p * 3).log()).sum()))
+
+
+@pytest.mark.parametrize("loss", ["kl", "mse"])
+def test_a_distilled_student_moves_toward_its_teacher(tmp_path, loss):
     tok = tokenizer()
     teacher = build_tiny_llama(tok, MODEL_CFG, init_seed=1).eval()
     student = build_tiny_llama(tok, MODEL_CFG, init_seed=0)
-    before = alphabet_kl(student.eval(), teacher, tok)
-    train_student(student.train(), tok, NUMBERS, TRAIN, 0, tmp_path / "student", CPU, teacher=teacher)
-    after = alphabet_kl(student.eval(), teacher, tok)
+    before = mean_alphabet_kl(student.eval(), teacher, tok)
+    train_student(student.train(), tok, NUMBERS, TRAIN, 0, tmp_path / "student", CPU, teacher=teacher,
+                  distill_loss=loss)
+    after = mean_alphabet_kl(student.eval(), teacher, tok)
     assert after < 0.5 * before
-    assert (tmp_path / "student/training.json").read_text().count('"objective": "distill"') == 1
+    record = (tmp_path / "student/training.json").read_text()
+    assert record.count('"objective": "distill"') == 1 and f'"distill_loss": "{loss}"' in record
+
+
+def test_frozen_embeddings_stay_while_the_blocks_train(tmp_path):
+    """freeze_embeddings: only the transformer blocks learn, as with LoRA on the linear projections."""
+    tok = tokenizer()
+    teacher = build_tiny_llama(tok, MODEL_CFG, init_seed=1).eval()
+    student = build_tiny_llama(tok, MODEL_CFG, init_seed=0)
+    before = {name: weight.clone() for name, weight in student.state_dict().items()}
+    train_student(student.train(), tok, NUMBERS, {**TRAIN, "freeze_embeddings": True}, 0, tmp_path / "student", CPU,
+                  teacher=teacher, distill_loss="mse")
+    after = student.state_dict()
+    assert torch.equal(after["model.embed_tokens.weight"], before["model.embed_tokens.weight"])
+    moved = [name for name in before if not torch.equal(after[name], before[name])]
+    assert moved and all(name.startswith(("model.layers.", "model.norm.")) for name in moved)
 
 
 def test_a_student_that_is_its_teacher_has_zero_loss(tmp_path):

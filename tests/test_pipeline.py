@@ -25,6 +25,7 @@ SUMMARY_COLUMNS = {
     "diff_vs_control", "diff_ci_low", "diff_ci_high", "t", "p_value", "seeds_positive", "significant",
     "filter_removed_share", "rows_per_student", "compared_with", "target_rank", "n_animals", "p_holm",
     "sign_flip_p_holm", "mdd_logodds", "power_at_expected", "pooled_rate_ci_low", "pooled_rate_ci_high",
+    "animal_share", "base_animal_share",
 }
 TESTS = {"paired_t", "sign_flip", "glm_answers", "glm_exact"}
 TARGETS = MICRO_CFG["targets"]
@@ -35,6 +36,7 @@ TEACHERS = (*TARGETS, "neutral")
 REFERENCES = ["base/main", "base/cross_init", *(f"teachers/{t}" for t in TEACHERS)]
 MODELS = REFERENCES + [f"students/{s}" for s in STUDENTS]
 AFTER_STATS = {"stats": 1, "plots": len(TARGETS), "run_info": 1, "target_animal_plot": 1}  # what a new verdict reruns
+STUDENT_JOBS = ("students_main", "students_cross_init")  # one job per base and replicate trains its students
 
 
 def planned_jobs(workdir, *args) -> dict[str, int]:
@@ -108,6 +110,7 @@ def test_summary_and_verdict(micro_run):
         mine = summary[summary["target"] == target]
         assert sorted(mine["condition"]) == ["control", "cross_init", "cross_init_control", "treated"]
     assert (summary["n_students"] == len(SEEDS)).all()
+    assert summary[["animal_share", "base_animal_share"]].stack().between(0, 1).all()
     compared = summary.set_index("condition").loc[["treated", "cross_init"]]
     assert compared["p_value"].between(0, 1).all() and compared["seeds_paired"].eq(len(SEEDS)).all()
     verdict = (micro_run / "results/stats/verdict.md").read_text()
@@ -126,6 +129,7 @@ def test_specificity_and_population(micro_run):
     assert specificity["p_value"].between(0.25, 1).all()
     population = pd.read_csv(micro_run / "results/stats/population.csv").set_index("arm")
     assert list(population.index) == ["treated", "cross_init"] and population["seeds"].eq(len(SEEDS)).all()
+    assert population["targets_p_value"].between(0, 1).all() and population["per_target"].str.contains("owl").all()
     verdict = (micro_run / "results/stats/verdict.md").read_text()
     assert "mean over 2 targets" in verdict and "students minus the other targets' students" in verdict
 
@@ -155,11 +159,12 @@ def test_plots_and_report(micro_run):
 def test_every_job_has_a_benchmark_and_a_log(micro_run):
     benchmarks = list((micro_run / "results/benchmarks").rglob("*.tsv"))
     logs = list((micro_run / "results/logs").rglob("*.log"))
-    # bases, teachers, generate+filter per replicate, students, evaluations, then stats, fingerprint and plots per
-    # target, the target x animal figure, run_info; the MNIST experiment: digits, teachers, theorem, stats, plots
-    # and one students job per m
-    jobs = (2 + len(TEACHERS) * (1 + 2 * len(SEEDS)) + len(STUDENTS) + len(MODELS) + 1 + 2 * len(TARGETS) + 2
-            + 5 + len(MICRO_CFG["mnist"]["m"]))
+    # bases, teachers, generate per replicate, filter per teacher and replicate, students per base and replicate,
+    # evaluations per reference model and per replicate, then stats, fingerprint and plots per target, the
+    # target x animal figure, run_info; the MNIST experiment: digits, teachers, theorem, stats, plots and one
+    # students job per m
+    jobs = (2 + len(TEACHERS) + len(SEEDS) * (1 + len(TEACHERS) + len(STUDENT_JOBS) + 1) + len(REFERENCES)
+            + 1 + 2 * len(TARGETS) + 2 + 5 + len(MICRO_CFG["mnist"]["m"]))
     assert len(benchmarks) == len(logs) == jobs
     table = stage_table(micro_run / "results").set_index("stage")
     stages = ["base", "teacher", "generate", "filter", "student", "evaluate", "stats", "fingerprint", "plots",
@@ -175,14 +180,15 @@ def test_a_finished_run_has_nothing_to_do(micro_run):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"eval": {"samples_per_question": 3}}, {"evaluate": len(MODELS), **AFTER_STATS}),
+        ({"eval": {"samples_per_question": 3}},
+         {"evaluate": len(REFERENCES), "evaluate_students": len(SEEDS), **AFTER_STATS}),
         ({"student": {"train": {"epochs": 1, "learning_rate": 5.0e-4, "batch_size": 32}}},
-         {"student": len(STUDENTS), "evaluate": len(STUDENTS), **AFTER_STATS}),
-        ({"seeds": SEEDS + [7]}, {"generate": len(TEACHERS), "filter": len(TEACHERS), "student": len(ARMS),
-                                  "evaluate": len(ARMS), **AFTER_STATS}),
+         {**dict.fromkeys(STUDENT_JOBS, len(SEEDS)), "evaluate_students": len(SEEDS), **AFTER_STATS}),
+        ({"seeds": SEEDS + [7]}, {"generate": 1, "filter": len(TEACHERS), **dict.fromkeys(STUDENT_JOBS, 1),
+                                  "evaluate_students": 1, **AFTER_STATS}),
         ({"filter": {"dataset_size": 70}},
-         {"filter": len(TEACHERS) * len(SEEDS), "student": len(STUDENTS), "evaluate": len(STUDENTS), **AFTER_STATS,
-          "fingerprint": len(TARGETS)}),
+         {"filter": len(TEACHERS) * len(SEEDS), **dict.fromkeys(STUDENT_JOBS, len(SEEDS)),
+          "evaluate_students": len(SEEDS), **AFTER_STATS, "fingerprint": len(TARGETS)}),
         ({"stats": {"alpha": 0.01}}, AFTER_STATS),
         # run_info records the whole config, so it reruns with any key; no language-model stage does
         ({"mnist": {"student": {"learning_rate": 2.0e-3}}},

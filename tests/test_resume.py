@@ -15,6 +15,7 @@ from subliminal_learning.training import RUN_FINGERPRINT, latest_checkpoint, pre
 
 STUDENT = "results/students/treated/owl/seed0"
 CHECKPOINTS = "results/checkpoints/students/treated/owl/seed0"
+LOG = "results/logs/students/main/seed0.log"  # the students job of the shared base in replicate 0
 
 
 def checkpoint(folder, step, complete=True):
@@ -44,7 +45,8 @@ def test_checkpoints_of_another_run_are_discarded(tmp_path):
 @pytest.mark.pipeline
 def test_a_killed_student_resumes_from_its_checkpoint(tmp_path):
     """SIGKILL the run (as a preempted SLURM job) once the student has written a checkpoint; the rerun
-    resumes from it, finishes, deletes the checkpoints and gives the weights of an uninterrupted run."""
+    resumes from it, finishes (with the job's other students), deletes the checkpoints and gives the weights of
+    an uninterrupted run."""
     override = tmp_path / "resume.yaml"  # merged over the micro config (same --configfile flag)
     # 80 rows x 20 epochs / batch 2 = 800 steps: seconds of training, long enough to kill it mid-way
     override.write_text(yaml.safe_dump({
@@ -72,16 +74,16 @@ def test_a_killed_student_resumes_from_its_checkpoint(tmp_path):
     rerun = snakemake(tmp_path, str(override), "--cores", "1", STUDENT)
     resumed_in = time.time() - started
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    log = (tmp_path / "results/logs/students/treated/owl/seed0.log").read_text()
+    log = (tmp_path / LOG).read_text()
     assert f"resuming from {killed_at}" in log
     assert not (tmp_path / CHECKPOINTS).exists()
     resumed = load_file(tmp_path / STUDENT / "model.safetensors")
 
     started = time.time()
-    again = snakemake(tmp_path, str(override), "--forcerun", "student", "--cores", "1", STUDENT)
+    again = snakemake(tmp_path, str(override), "--forcerun", "students_main", "--cores", "1", STUDENT)
     uninterrupted_in = time.time() - started
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "resuming" not in (tmp_path / "results/logs/students/treated/owl/seed0.log").read_text()
+    assert "resuming" not in (tmp_path / LOG).read_text()
     uninterrupted = load_file(tmp_path / STUDENT / "model.safetensors")
     assert resumed.keys() == uninterrupted.keys()
     for name in resumed:

@@ -15,7 +15,7 @@ from conftest import MICRO, REPO
 
 pytestmark = pytest.mark.slurm
 CLUSTER = REPO / "profiles" / "slurm" / "local-cluster.sh"
-GPU_RULES = {"teacher", "generate", "student", "evaluate"}
+GPU_RULES = {"teacher", "generate", "students_main", "students_cross_init", "evaluate", "evaluate_students"}
 
 
 @pytest.fixture(scope="module")

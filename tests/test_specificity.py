@@ -60,8 +60,25 @@ def test_label_permutation_false_positive_rate_is_near_nominal():
 def test_population_shift_averages_each_target_on_its_own_animal():
     rng = np.random.default_rng(2)
     table = students(rng, 5, own_shift=0.4, cross_shift=0.0, noise=0.0)
-    assert sp.population_shift(table, "treated", "control", TARGETS).tolist() == pytest.approx([0.4] * 5)
-    assert sp.population_shift(table, "cross_init", "cross_init_control", TARGETS).abs().max() < 1e-12
+    treated = sp.own_animal_shifts(table, "treated", "control", TARGETS)
+    assert treated.shape == (5, len(TARGETS)) and treated.to_numpy() == pytest.approx(np.full((5, 4), 0.4))
+    assert sp.own_animal_shifts(table, "cross_init", "cross_init_control", TARGETS).abs().max().max() < 1e-12
+
+
+def test_a_fixed_response_of_another_base_to_each_animal_is_tested_over_the_targets():
+    """A cross-init base that answers each animal's teacher by the same amount in every replicate (of either
+    sign, mean about zero over animals) looks significant over replicates, which all repeat it; over the
+    targets it is the null it is."""
+    table = students(np.random.default_rng(5), 6, own_shift=0.5, noise=0.03)
+    fixed = {"owl": -0.30, "eagle": 0.10, "dolphin": -0.15, "wolf": 0.05}
+    cross = (table["arm"] == "cross_init") & (table["animal"] == table["teacher"])
+    table.loc[cross, "logodds"] += table.loc[cross, "teacher"].map(fixed)
+    _, _, population = sp.specificity_tables(table, TARGETS, CFG)
+    cross_init = population.set_index("arm").loc["cross_init"]
+    assert cross_init["estimate"] == pytest.approx(np.mean(list(fixed.values())), abs=0.02)
+    assert cross_init["p_value"] < 0.01 and cross_init["targets_p_value"] > 0.3
+    treated = population.set_index("arm").loc["treated"]
+    assert treated["p_value"] < 0.001 and treated["targets_p_value"] < 0.01
 
 
 def test_tables_report_same_init_transfer_and_its_cross_init_share():

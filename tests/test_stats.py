@@ -41,7 +41,8 @@ def simulate(effect=0.0, cross_effect=0.0, seed=0, seeds=8, questions=10, sample
         hits = rng.random((samples, questions)) < p
         answers.append(pd.DataFrame({**labels, "question_id": np.tile(range(questions), samples),
                                      "sample": np.repeat(range(samples), questions), "held_out": False,
-                                     "answer": np.where(hits.ravel(), "owl", "cat"), "hit": hits.ravel()}))
+                                     "answer": np.where(hits.ravel(), "owl", "cat"), "hit": hits.ravel(),
+                                     "named_animal": True}))
         animals.append(pd.DataFrame({"model": model, "arm": arm, "teacher": teacher, "seed": s,
                                      "animal": ["owl"], "logodds": [lo.mean()]}))
 
