@@ -132,7 +132,13 @@ def paired_power(effect: float, sd: float, n: int, alpha: float) -> float:
     """Power of the paired t-test to detect a mean difference `effect`."""
     if n < 2 or not sd > 0:
         return NAN
-    return float(TTestPower().power(effect_size=abs(effect) / sd, nobs=n, alpha=alpha))
+    power = float(TTestPower().power(effect_size=abs(effect) / sd, nobs=n, alpha=alpha))
+    if np.isnan(power):
+        # statsmodels 0.15 returns NaN for some very large effects (effect size 20 at n = 5, measured): there the
+        # noncentrality is tens of critical values and the normal approximation of the power is exact to print
+        noncentrality = abs(effect) / sd * np.sqrt(n)
+        power = float(st.norm.sf(st.t.isf(alpha / 2, n - 1) - noncentrality))
+    return power
 
 
 def rate_mdd(base_rate: float, answers_per_arm: int, alpha: float, power: float) -> float:

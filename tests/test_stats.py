@@ -212,3 +212,9 @@ def test_tidy_tables_read_every_model_once_and_label_it(tmp_path):
     assert students.loc[("control", "cat"), "seed"] == 3
     assert parse_model("x/results/eval/students/cross_init/neutral/seed2/p.parquet").arm == "cross_init_control"
     assert parse_model("results/eval/teachers/neutral/p.parquet").arm == "control_teacher"
+
+
+def test_power_for_a_shift_far_beyond_the_noise_is_one():
+    """statsmodels' TTestPower gives NaN at effect size 20 with 5 replicates; the power there is 1."""
+    assert inf.paired_power(2.0, 0.1, 5, 0.05) == pytest.approx(1.0)
+    assert inf.paired_power(0.01, 0.1, 5, 0.05) < 0.1
