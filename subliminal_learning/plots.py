@@ -234,7 +234,9 @@ def _heatmap_title(arm: str, table: pd.DataFrame, specificity: pd.DataFrame, pop
     title = f"{arm} − {reference}"
     pop = population[population["arm"] == arm]
     if len(pop):
-        title += f": mean own-animal shift {pop['estimate'].iloc[0]:+.3f} (p {pop['p_value'].iloc[0]:.2g})"
+        row = pop.iloc[0]
+        title += (f": mean own-animal shift {row['estimate']:+.3f} (over targets p {row['targets_p_value']:.2g}, "
+                  f"over replicates p {row['p_value']:.2g})")
     pooled = specificity[(specificity["arm"] == arm) & (specificity["target"] == "all")] if len(specificity) else []
     if len(pooled):
         title += f"; own vs other targets p {pooled['p_value'].iloc[0]:.2g}"
