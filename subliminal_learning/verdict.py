@@ -60,6 +60,9 @@ def comparison_line(row, tests: pd.DataFrame, cfg: dict) -> str:
     if underpowered(row):
         text += (" **Underpowered:** this null result cannot rule out the expected shift; "
                  "add seeds or evaluation questions.")
+    if row.condition == "cross_init":
+        text += (" One animal on one other base: a response of that pair of bases, which every replicate repeats; "
+                 "whether transfer crosses initialisations is read over targets (below).")
     return text
 
 
