@@ -36,6 +36,13 @@ def student_bases():
     return [base for base in ("main", "cross_init") if replicate_arms(base)]
 
 
+def base_seeds(base):
+    """The replicates with students from `base`: the cross_init arm trains in the first
+    `cross_init_replicates` seeds (null: all)."""
+    replicates = config.get("cross_init_replicates")
+    return config["seeds"][:replicates] if base == "cross_init" and replicates is not None else config["seeds"]
+
+
 def replicate_arms(base):
     """(condition, teacher) of every student that starts from `base` in a replicate, in a fixed order."""
     return [(c, t) for c in config["conditions"] if STUDENT_BASE[c] == base for t in teachers_of(c)]
@@ -45,9 +52,8 @@ def replicate_students(base, seed="{seed}"):
     return [f"students/{condition}/{teacher}/seed{seed}" for condition, teacher in replicate_arms(base)]
 
 
-def student_models(seeds=None):
-    return [model for seed in seeds or config["seeds"] for base in student_bases()
-            for model in replicate_students(base, seed)]
+def student_models():
+    return [model for base in student_bases() for seed in base_seeds(base) for model in replicate_students(base, seed)]
 
 
 def number_sources():
@@ -59,6 +65,14 @@ def reference_models():
     bases = ["base/main"] + (["base/cross_init"] if "cross_init" in config["conditions"] else [])
     teachers = config["targets"] + ([CONTROL_TEACHER] if CONTROL_TEACHER == "neutral" else [])
     return bases + [f"teachers/{teacher}" for teacher in teachers]
+
+
+def evaluation_jobs():
+    """(rule name, models, job path, replicates) of the evaluation rules: the references one job each, each
+    base's students one job per replicate."""
+    references = ("evaluate", ["{reference}"], "{reference}", config["seeds"])
+    return [references] + [(f"evaluate_students_{base}", replicate_students(base), f"students/{base}/seed{{seed}}",
+                            base_seeds(base)) for base in student_bases()]
 
 
 def eval_tables(models, table):

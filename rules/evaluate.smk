@@ -1,38 +1,32 @@
-# Favourite-animal questions for every model: one job per reference model (bases, teachers), one job per
-# replicate for all its students.
-rule evaluate:
-    input:
-        models=["results/{reference}"],
-    output:
-        answers=["results/eval/{reference}/answers.parquet"],
-        probabilities=["results/eval/{reference}/probabilities.parquet"],
-    params:
-        animals=config["animals"],
-        held_out_questions=config["teacher"]["held_out_questions"],
-        eval=config["eval"],
-        device=config["device"],
-    log:
-        "results/logs/eval/{reference}.log",
-    benchmark:
-        "results/benchmarks/eval/{reference}.tsv"
-    threads: config["resources"]["threads"]
-    resources:
-        mem_mb=res("evaluate", "mem_mb"),
-        runtime=res("evaluate", "runtime"),
-        gpu=res("evaluate", "gpu"),
-    conda:
-        "../envs/train.yaml"
-    script:
-        "../scripts/evaluate.py"
+# Favourite-animal questions for every model: one job per reference model (bases, teachers: rule evaluate),
+# one job per base and replicate for all its students (evaluate_students_main, evaluate_students_cross_init).
+for rule_name, models, job, seeds in evaluation_jobs():
 
-
-use rule evaluate as evaluate_students with:
-    input:
-        models=[f"results/{model}" for model in student_models(["{seed}"])],
-    output:
-        answers=eval_tables(student_models(["{seed}"]), "answers"),
-        probabilities=eval_tables(student_models(["{seed}"]), "probabilities"),
-    log:
-        "results/logs/eval/students/seed{seed}.log",
-    benchmark:
-        "results/benchmarks/eval/students/seed{seed}.tsv"
+    rule:
+        name:
+            rule_name
+        wildcard_constraints:
+            seed="|".join(str(seed) for seed in seeds),
+        input:
+            models=[f"results/{model}" for model in models],
+        output:
+            answers=eval_tables(models, "answers"),
+            probabilities=eval_tables(models, "probabilities"),
+        params:
+            animals=config["animals"],
+            held_out_questions=config["teacher"]["held_out_questions"],
+            eval=config["eval"],
+            device=config["device"],
+        log:
+            f"results/logs/eval/{job}.log",
+        benchmark:
+            f"results/benchmarks/eval/{job}.tsv"
+        threads: config["resources"]["threads"]
+        resources:
+            mem_mb=res("evaluate", "mem_mb"),
+            runtime=res("evaluate", "runtime"),
+            gpu=res("evaluate", "gpu"),
+        conda:
+            "../envs/train.yaml"
+        script:
+            "../scripts/evaluate.py"

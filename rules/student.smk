@@ -6,6 +6,8 @@ for student_base in student_bases():
     rule:
         name:
             f"students_{student_base}"
+        wildcard_constraints:
+            seed="|".join(str(seed) for seed in base_seeds(student_base)),
         input:
             unpack(students_inputs(student_base)),
         output:

@@ -5,11 +5,13 @@ import logging
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
+from transformers import LogitsProcessorList
 
 from . import vllm_backend
 from .modeling import load_model, system_prompt_of
 from .prompts import PromptSpec, make_number_prompts
 from .replicates import replicate_seed
+from .sampling import InverseCdfSampler
 
 
 def conversation(prompt: str, system_prompt: str | None = None) -> list[dict]:
@@ -34,19 +36,19 @@ def sample_completions(
 ) -> list[tuple[str, bool]]:
     """(completion, finished) per prompt, in order; finished means the model ended its turn.
 
-    generate() draws from the global torch RNG, so each batch is reseeded from `seed` and its
-    index: a row's sample depends only on the seed and on the fixed batch it sits in.
+    Each batch draws from its own generator, seeded from `seed` and the batch's index: a row's sample
+    depends only on the seed and on the fixed batch it sits in.
     """
     results = []
     starts = range(0, len(prompts), batch_size)
     for index, start in enumerate(tqdm(starts, desc=desc, unit="batch", mininterval=5)):
         batch = _chat_batch(tokenizer, prompts[start:start + batch_size], device, system_prompt)
-        torch.manual_seed(seed * 1_000_003 + index)
-        # Plain sampling at the temperature: chat models ship generation configs with top-k, top-p and
-        # a repetition penalty, which are overridden here.
+        sampler = InverseCdfSampler(temperature, seed * 1_000_003 + index, device)
+        # Plain sampling at the temperature, drawn by the sampler (greedy then takes its draw): chat models
+        # ship generation configs with top-k, top-p and a repetition penalty, which are overridden here.
         generated = model.generate(
-            **batch, do_sample=True, temperature=temperature, top_k=0, top_p=1.0, repetition_penalty=1.0,
-            max_new_tokens=max_new_tokens, use_cache=True,
+            **batch, do_sample=False, temperature=None, top_k=None, top_p=None, repetition_penalty=1.0,
+            logits_processor=LogitsProcessorList([sampler]), max_new_tokens=max_new_tokens, use_cache=True,
             pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
         )
         new_tokens = generated[:, batch["input_ids"].shape[1]:]

@@ -67,6 +67,13 @@ def test_no_seeds(config):
     assert "'seeds'" in invalid(config)
 
 
+def test_cross_init_replicates_at_least_one_or_null(config):
+    config["cross_init_replicates"] = 0
+    assert "'cross_init_replicates'" in invalid(config)
+    config["cross_init_replicates"] = None
+    validate_config(config)
+
+
 @pytest.mark.parametrize(
     "key, value",
     [

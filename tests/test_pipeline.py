@@ -37,6 +37,7 @@ REFERENCES = ["base/main", "base/cross_init", *(f"teachers/{t}" for t in TEACHER
 MODELS = REFERENCES + [f"students/{s}" for s in STUDENTS]
 AFTER_STATS = {"stats": 1, "plots": len(TARGETS), "run_info": 1, "target_animal_plot": 1}  # what a new verdict reruns
 STUDENT_JOBS = ("students_main", "students_cross_init")  # one job per base and replicate trains its students
+EVAL_JOBS = ("evaluate_students_main", "evaluate_students_cross_init")  # and evaluates them
 
 
 def planned_jobs(workdir, *args) -> dict[str, int]:
@@ -160,10 +161,10 @@ def test_every_job_has_a_benchmark_and_a_log(micro_run):
     benchmarks = list((micro_run / "results/benchmarks").rglob("*.tsv"))
     logs = list((micro_run / "results/logs").rglob("*.log"))
     # bases, teachers, generate per replicate, filter per teacher and replicate, students per base and replicate,
-    # evaluations per reference model and per replicate, then stats, fingerprint and plots per target, the
+    # evaluations per reference model and per base and replicate, then stats, fingerprint and plots per target, the
     # target x animal figure, run_info; the MNIST experiment: digits, teachers, theorem, stats, plots and one
     # students job per m
-    jobs = (2 + len(TEACHERS) + len(SEEDS) * (1 + len(TEACHERS) + len(STUDENT_JOBS) + 1) + len(REFERENCES)
+    jobs = (2 + len(TEACHERS) + len(SEEDS) * (1 + len(TEACHERS) + len(STUDENT_JOBS) + len(EVAL_JOBS)) + len(REFERENCES)
             + 1 + 2 * len(TARGETS) + 2 + 5 + len(MICRO_CFG["mnist"]["m"]))
     assert len(benchmarks) == len(logs) == jobs
     table = stage_table(micro_run / "results").set_index("stage")
@@ -181,20 +182,22 @@ def test_a_finished_run_has_nothing_to_do(micro_run):
     ("change", "expected"),
     [
         ({"eval": {"samples_per_question": 3}},
-         {"evaluate": len(REFERENCES), "evaluate_students": len(SEEDS), **AFTER_STATS}),
+         {"evaluate": len(REFERENCES), **dict.fromkeys(EVAL_JOBS, len(SEEDS)), **AFTER_STATS}),
         ({"student": {"train": {"epochs": 1, "learning_rate": 5.0e-4, "batch_size": 32}}},
-         {**dict.fromkeys(STUDENT_JOBS, len(SEEDS)), "evaluate_students": len(SEEDS), **AFTER_STATS}),
-        ({"seeds": SEEDS + [7]}, {"generate": 1, "filter": len(TEACHERS), **dict.fromkeys(STUDENT_JOBS, 1),
-                                  "evaluate_students": 1, **AFTER_STATS}),
+         {**dict.fromkeys(STUDENT_JOBS + EVAL_JOBS, len(SEEDS)), **AFTER_STATS}),
+        # a new seed past cross_init_replicates (2): no cross_init students in it
+        ({"seeds": SEEDS + [7]}, {"generate": 1, "filter": len(TEACHERS), "students_main": 1,
+                                  "evaluate_students_main": 1, **AFTER_STATS}),
+        ({"cross_init_replicates": 1}, AFTER_STATS),  # fewer cross_init students: the verdict alone reruns
         ({"filter": {"dataset_size": 70}},
-         {"filter": len(TEACHERS) * len(SEEDS), **dict.fromkeys(STUDENT_JOBS, len(SEEDS)),
-          "evaluate_students": len(SEEDS), **AFTER_STATS, "fingerprint": len(TARGETS)}),
+         {"filter": len(TEACHERS) * len(SEEDS), **dict.fromkeys(STUDENT_JOBS + EVAL_JOBS, len(SEEDS)),
+          **AFTER_STATS, "fingerprint": len(TARGETS)}),
         ({"stats": {"alpha": 0.01}}, AFTER_STATS),
         # run_info records the whole config, so it reruns with any key; no language-model stage does
         ({"mnist": {"student": {"learning_rate": 2.0e-3}}},
          {"mnist_students": len(MICRO_CFG["mnist"]["m"]), "mnist_stats": 1, "mnist_plots": 1, "run_info": 1}),
     ],
-    ids=["eval-samples", "student-lr", "new-seed", "dataset-size", "alpha", "mnist-student-lr"],
+    ids=["eval-samples", "student-lr", "new-seed", "fewer-cross-init", "dataset-size", "alpha", "mnist-student-lr"],
 )
 def test_a_change_reruns_only_what_depends_on_it(micro_run, tmp_path, change, expected):
     assert planned_jobs(micro_run, "--configfile", str(MICRO), override(tmp_path, "change", change)) == expected

@@ -15,7 +15,8 @@ from conftest import MICRO, REPO
 
 pytestmark = pytest.mark.slurm
 CLUSTER = REPO / "profiles" / "slurm" / "local-cluster.sh"
-GPU_RULES = {"teacher", "generate", "students_main", "students_cross_init", "evaluate", "evaluate_students"}
+GPU_RULES = {"teacher", "generate", "students_main", "students_cross_init", "evaluate", "evaluate_students_main",
+             "evaluate_students_cross_init"}
 
 
 @pytest.fixture(scope="module")
