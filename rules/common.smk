@@ -68,7 +68,7 @@ def reference_models():
 
 
 def evaluation_jobs():
-    """(rule name, models, job path, replicates) of the evaluation rules: the references one job each, each
+    """(name, models, job path, replicates) of each evaluation job family: the references one job each, each
     base's students one job per replicate."""
     references = ("evaluate", ["{reference}"], "{reference}", config["seeds"])
     return [references] + [(f"evaluate_students_{base}", replicate_students(base), f"students/{base}/seed{{seed}}",
