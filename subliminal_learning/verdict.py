@@ -118,8 +118,9 @@ def population_line(row, same_init, alpha: float) -> str:
         share = f"; {row.estimate / same_init.estimate:.0%} of the same-init mean"
         if p_value < alpha and row.estimate > 0:
             reading = (" **Not bound to the initialisation:** students of another init inherit the trait too, so "
-                       "what carries it is shared by both bases (for the tiny model: animal-number co-occurrence "
-                       "text in the corpus, base.corpus.cooccurrence_share), not the paper's subliminal channel.")
+                       "part of what carries it is shared by both bases, not only their initialisation (for the "
+                       "tiny model: the corpus both learned from, with or without animal-number co-occurrence "
+                       "text, base.corpus.cooccurrence_share).")
         elif abs(row.estimate) < INIT_BOUND_SHARE * same_init.estimate and p_value >= alpha > same_init.p_value:
             reading = " **Bound to the initialisation,** as the paper predicts."
     return (f"**{row.arm} vs {row.compared_with}, mean over {row.targets} targets:** {row.estimate:+.4f} log-odds; "
