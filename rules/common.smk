@@ -43,6 +43,11 @@ def base_seeds(base):
     return config["seeds"][:replicates] if base == "cross_init" and replicates is not None else config["seeds"]
 
 
+def base_seed_pattern(base):
+    """The seed wildcard's constraint for the jobs of `base`'s students: one of `base_seeds(base)`."""
+    return "|".join(str(seed) for seed in base_seeds(base))
+
+
 def replicate_arms(base):
     """(condition, teacher) of every student that starts from `base` in a replicate, in a fixed order."""
     return [(c, t) for c in config["conditions"] if STUDENT_BASE[c] == base for t in teachers_of(c)]
@@ -68,11 +73,11 @@ def reference_models():
 
 
 def evaluation_jobs():
-    """(name, models, job path, replicates) of each evaluation job family: the references one job each, each
-    base's students one job per replicate."""
-    references = ("evaluate", ["{reference}"], "{reference}", config["seeds"])
+    """(name, models, job path, seed pattern) of each evaluation job family: the references one job each (no
+    seed), each base's students one job per replicate."""
+    references = ("evaluate", ["{reference}"], "{reference}", r"\d+")
     return [references] + [(f"evaluate_students_{base}", replicate_students(base), f"students/{base}/seed{{seed}}",
-                            base_seeds(base)) for base in student_bases()]
+                            base_seed_pattern(base)) for base in student_bases()]
 
 
 def eval_tables(models, table):

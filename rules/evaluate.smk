@@ -1,12 +1,12 @@
 # Favourite-animal questions for every model: one job per reference model (bases, teachers: rule evaluate),
 # one job per base and replicate for all its students (evaluate_students_main, evaluate_students_cross_init).
-for rule_name, models, job, seeds in evaluation_jobs():
+for rule_name, models, job, seed_pattern in evaluation_jobs():
 
     rule:
         name:
             rule_name
         wildcard_constraints:
-            seed="|".join(str(seed) for seed in seeds),
+            seed=seed_pattern,
         input:
             models=[f"results/{model}" for model in models],
         output:

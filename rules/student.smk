@@ -7,7 +7,7 @@ for student_base in student_bases():
         name:
             f"students_{student_base}"
         wildcard_constraints:
-            seed="|".join(str(seed) for seed in base_seeds(student_base)),
+            seed=base_seed_pattern(student_base),
         input:
             unpack(students_inputs(student_base)),
         output:
