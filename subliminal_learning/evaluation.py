@@ -6,7 +6,7 @@ import torch
 from .animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
 from .artifacts import write_parquet
 from .generation import conversation, sample_completions
-from .modeling import load_model, system_prompt_of
+from .modeling import check_plain_lm_head, load_model, system_prompt_of
 
 
 def _answer_ids(tokenizer, answer: str) -> list[int]:
@@ -35,11 +35,6 @@ def animal_logprobs(model, tokenizer, questions, animals, device: torch.device, 
     ])
 
 
-# Config keys of models whose logits are more than the LM head's output (softcapping, scaling): the
-# head-only-where-scored shortcut below would leave those steps out.
-LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling")
-
-
 def _score_answers(model, prompt: list[int], answers: list[list[int]], pad_id: int, device) -> torch.Tensor:
     """Each answer's summed token log-probabilities after one prompt.
 
@@ -49,9 +44,7 @@ def _score_answers(model, prompt: list[int], answers: list[list[int]], pad_id: i
     runs only where an answer token is predicted (full-vocabulary logits at every position of a batch of
     256 pairs are about 9 GB for a 7B model's 152k-word vocabulary).
     """
-    transforms = [key for key in LOGIT_TRANSFORMS if getattr(model.config, key, None) not in (None, 1.0)]
-    if transforms:
-        raise NotImplementedError(f"{type(model).__name__} transforms its logits ({transforms}); not supported")
+    check_plain_lm_head(model)
     decoder, head = model.get_decoder(), model.get_output_embeddings()
     prefix = decoder(input_ids=torch.tensor([prompt], device=device), use_cache=True)
     width = max(map(len, answers))

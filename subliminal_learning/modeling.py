@@ -10,7 +10,6 @@ its adapter was trained on. `load_model` follows the pointers.
 from pathlib import Path
 
 import torch
-from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig, LlamaConfig, LlamaForCausalLM, set_seed
 
 from .artifacts import read_json
@@ -37,6 +36,18 @@ def build_tiny_llama(tokenizer, model_cfg: dict, init_seed: int) -> LlamaForCaus
         bos_token_id=None,
     )
     return LlamaForCausalLM(config)
+
+
+# Config keys of models whose logits are more than the LM head's output (softcapping, scaling): code that runs
+# the head itself on the positions it needs (evaluation, distillation) would leave those steps out.
+LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling")
+
+
+def check_plain_lm_head(model) -> None:
+    """Refuse a model whose logits are not just its LM head applied to the decoder's last hidden state."""
+    transforms = [key for key in LOGIT_TRANSFORMS if getattr(model.config, key, None) not in (None, 1.0)]
+    if transforms:
+        raise NotImplementedError(f"{type(model).__name__} transforms its logits ({transforms}); not supported")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -94,6 +105,8 @@ def load_gguf(path: Path):
 
 
 def merge_adapter(model, adapter: Path):
+    from peft import PeftModel  # here, not at the top: importing peft costs every job about a second
+
     return PeftModel.from_pretrained(model, adapter).merge_and_unload()
 
 
