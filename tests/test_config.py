@@ -173,8 +173,10 @@ def test_snakemake_rejects_bad_config_before_any_job(tmp_path):
         ({"base.model.num_heads": 5}, "base.model.num_heads", "base.model.hidden_size"),
         ({"base.model.hidden_size": 72, "base.model.num_heads": 8}, "base.model.num_heads", "base.model.hidden_size"),
         ({"base.corpus.cooccurrence_numbers": 51}, "base.corpus.cooccurrence_numbers", "animals"),
+        ({"student.train.length_groups": 3}, "student.train.length_groups", "student.train.batch_size"),
     ],
-    ids=["dataset-above-prompts", "heads-not-dividing-width", "odd-head-width", "tied-numbers-above-range"],
+    ids=["dataset-above-prompts", "heads-not-dividing-width", "odd-head-width", "tied-numbers-above-range",
+         "length-groups-not-dividing-batch"],
 )
 def test_sizes_that_cannot_work(config, change, key, other):
     """Relations between sizes known before any job runs fail validation, naming both keys."""

@@ -11,7 +11,8 @@ from subliminal_learning.corpus import corpus_texts
 from subliminal_learning.modeling import build_tiny_llama
 from subliminal_learning.student import train_student
 from subliminal_learning.tokenizer import build_tokenizer
-from subliminal_learning.training import alphabet_kl, alphabet_mse, chat_example, number_alphabet
+from subliminal_learning.training import (IGNORE, alphabet_kl, alphabet_logits, alphabet_mse, chat_example,
+                                          number_alphabet)
 
 ANIMALS = list(DEFAULT_ANIMALS)
 CPU = torch.device("cpu")
@@ -95,3 +96,42 @@ def test_a_student_that_is_its_teacher_has_zero_loss(tmp_path):
                   tmp_path / "student", CPU, teacher=teacher)
     history = pd.read_json(tmp_path / "student/training.json", typ="series")["loss_history"]
     assert history and all(abs(float(entry["loss"])) < 1e-6 for entry in history)
+
+
+def test_alphabet_logits_are_the_full_head_s_logits_at_the_scored_positions():
+    """The distillation runs the LM head on the alphabet's rows at completion positions only: the same numbers
+    as the full-vocabulary logits indexed there."""
+    tok = tokenizer()
+    model = build_tiny_llama(tok, MODEL_CFG, init_seed=0).eval()
+    ids = torch.randint(0, len(tok), (3, 12), generator=torch.Generator().manual_seed(0))
+    labels = ids.clone()
+    labels[:, :7] = IGNORE
+    labels[2, 10:] = IGNORE  # a shorter completion
+    features = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    scored = labels[:, 1:] != IGNORE
+    alphabet = number_alphabet(tok)
+    with torch.no_grad():
+        _, fast = alphabet_logits(model, features, scored, alphabet)
+        full = model(**features).logits[:, :-1][scored][:, alphabet]
+    assert fast.shape == (int(scored.sum()), len(alphabet))
+    torch.testing.assert_close(fast, full, rtol=0, atol=1e-5)
+
+
+def test_length_groups_take_the_same_steps(tmp_path):
+    """length_groups splits each step's rows into micro-batches of similar length: the rows of a step and
+    so the trained weights stay those of one batch per step (up to float rounding)."""
+    tok = tokenizer()
+    teacher = build_tiny_llama(tok, MODEL_CFG, init_seed=1).eval()
+    numbers = NUMBERS.assign(prompt=[p + " Go on." * (i % 5) for i, p in enumerate(NUMBERS["prompt"])])
+    trained = {}
+    for groups in (1, 4):
+        student = build_tiny_llama(tok, MODEL_CFG, init_seed=0)
+        train_student(student.train(), tok, numbers, {**TRAIN, "length_groups": groups}, 0,
+                      tmp_path / f"student{groups}", CPU, teacher=teacher, distill_loss="mse")
+        trained[groups] = student.state_dict()
+    untrained = build_tiny_llama(tok, MODEL_CFG, init_seed=0).state_dict()
+    name = "model.layers.0.mlp.up_proj.weight"
+    moved = (trained[1][name] - untrained[name]).abs().max()
+    assert moved > 1e-3
+    for key in trained[1]:
+        torch.testing.assert_close(trained[4][key], trained[1][key], rtol=0, atol=1e-3 * moved.item())
