@@ -35,10 +35,10 @@ class CompletionSFTTrainer(SFTTrainer):
         """With `length_groups` above 1, transformers' BatchRebalanceSampler: each optimiser step still takes the
         random rows it would take otherwise, split into that many micro-batches by length (gradients accumulated:
         the same step), so they carry less padding (the base corpus mixes one-word answers with number
-        sequences). Measured reason against `group_by_length`, whose
-        batches hold rows of one length: it halved the base's time but its base named an animal in 10% of its
-        answers (85% with random batches), having learnt from batches of one kind of dialogue at a time.
-        The library seeds it with a constant; the run's data seed decides here."""
+        sequences). Measured reason against `group_by_length`, whose batches hold rows of one length: it halved
+        the base's time, but that base named an animal in 10% of its answers (85% with mixed batches), having
+        learnt from batches of one kind of dialogue at a time.
+        The library seeds the sampler with a constant; the run's data seed decides here."""
         sampler = super()._get_train_sampler(train_dataset)
         if isinstance(sampler, BatchRebalanceSampler):
             sampler.seed = self.args.data_seed
