@@ -147,7 +147,8 @@ def test_lora_schema(lora, fragment):
 
 def test_tiny_default_unchanged_by_the_new_keys():
     assert DEFAULT["base"]["kind"] == "tiny" and DEFAULT["teacher"]["mode"] == "sft"
-    assert DEFAULT["student"]["lora"] is None and DEFAULT["generate"]["backend"] == "hf"
+    # the tiny default's LoRA students are saved merged: later stages load them as whole models, no base pointer
+    assert DEFAULT["student"]["lora"]["save"] == "merged" and DEFAULT["generate"]["backend"] == "hf"
     assert "checkpoint_steps" not in DEFAULT["student"]["train"]
 
 

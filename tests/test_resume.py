@@ -48,10 +48,12 @@ def test_a_killed_student_resumes_from_its_checkpoint(tmp_path):
     resumes from it, finishes (with the job's other students), deletes the checkpoints and gives the weights of
     an uninterrupted run."""
     override = tmp_path / "resume.yaml"  # merged over the micro config (same --configfile flag)
-    # 80 rows x 20 epochs / batch 2 = 800 steps: seconds of training, long enough to kill it mid-way
+    # 80 rows x 20 epochs / batch 4 = 400 steps (each as 2 length-grouped micro-batches, the default's LoRA
+    # students): seconds of training, long enough to kill it mid-way
     override.write_text(yaml.safe_dump({
         "conditions": ["treated", "control"],
-        "student": {"train": {"epochs": 20, "learning_rate": 1.0e-3, "batch_size": 2, "checkpoint_steps": 40}},
+        "student": {"train": {"epochs": 20, "learning_rate": 1.0e-3, "batch_size": 4, "length_groups": 2,
+                              "checkpoint_steps": 40}},
     }))
     upstream = snakemake(tmp_path, str(override), "--cores", "2", "results/numbers/owl/seed0/filtered.parquet")
     assert upstream.returncode == 0, upstream.stderr[-3000:]
