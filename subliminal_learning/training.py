@@ -76,6 +76,8 @@ class DistillSFTTrainer(CompletionSFTTrainer):
 
     def __init__(self, *args, teacher, alphabet: torch.Tensor, loss: str = "kl", **kwargs):
         super().__init__(*args, **kwargs)
+        check_plain_lm_head(self.model)
+        check_plain_lm_head(teacher)
         self.teacher = teacher.eval().requires_grad_(False)
         self.alphabet = alphabet
         self.imitation = IMITATION_LOSSES[loss]
@@ -94,12 +96,12 @@ class DistillSFTTrainer(CompletionSFTTrainer):
 
 def alphabet_logits(model, features: dict, scored: torch.Tensor, alphabet: torch.Tensor):
     """The decoder's output, and the logits over `alphabet` at the positions that predict a completion token
-    (`scored`, [batch, length - 1]): the LM head runs on those positions and the alphabet's rows only.
+    (`scored`, [batch, length - 1]): the LM head runs on those positions and the alphabet's rows only (the
+    trainer checked at its start that the model's logits are the head's output and nothing more).
 
     Measured reason (README, issue 9): the full head over the tiny model's 2,595 words at every kept position
     cost as much as the transformer blocks; the alphabet is 40% of it, and the loss reads nothing else.
     """
-    check_plain_lm_head(model)
     outputs = model.get_decoder()(**features)
     head = model.get_output_embeddings()
     alphabet = alphabet.to(head.weight.device)
