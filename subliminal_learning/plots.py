@@ -142,6 +142,7 @@ def _rate_panel(ax, summary, students) -> None:
             continue
         values = 100 * students.loc[students["arm"] == arm, "sampled_rate"]
         mean, low, high = t_interval(values, 0.95)
+        low, high = max(low, 0.0), min(high, 100.0)  # a t-interval over two seeds can leave the possible shares
         ax.bar(x, mean, color=ARM_COLOURS[arm], yerr=np.nan_to_num([[mean - low], [high - mean]]), capsize=4)
         _seed_points(ax, x, values)
     ax.set_xticks(range(len(arms)), [a.replace("_", "\n") for a in arms], fontsize=8)

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from subliminal_learning import plots
@@ -82,3 +83,17 @@ def test_the_micro_run_figures_fit_their_images(micro_run, tmp_path, saved_figur
     assert len(saved_figures) == 3
     for name, fig in zip(("trait", "animal_shifts", "number_frequency"), saved_figures):
         assert misplaced_texts(fig) == [], name
+
+
+def test_a_share_s_interval_stays_within_0_and_100_percent():
+    """Over two seeds a t-interval of a small share reaches below zero; the bar's error line stops at 0%."""
+    summary = pd.DataFrame({"base_sampled_rate": [0.05, 0.05, 0.05, 0.05]},
+                           index=["control", "treated", "cross_init", "cross_init_control"])
+    students = pd.DataFrame({"arm": ["control", "control", "treated", "treated", "cross_init", "cross_init",
+                                     "cross_init_control", "cross_init_control"],
+                             "sampled_rate": [0.045, 0.05, 0.06, 0.065, 0.01, 0.09, 0.04, 0.05]})
+    ax = Figure().subplots()
+    plots._rate_panel(ax, summary, students)
+    drawn = [y for collection in ax.collections if isinstance(collection, LineCollection)
+             for segment in collection.get_segments() for _, y in segment]
+    assert drawn and min(drawn) == 0.0 and max(drawn) > 9.0
