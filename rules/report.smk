@@ -18,6 +18,7 @@ rule plots:
         ),
     params:
         target="{target}",
+        confidence=config["stats"]["confidence"],
     log:
         "results/logs/plots/{target}.log",
     benchmark:

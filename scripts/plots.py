@@ -5,10 +5,10 @@ from subliminal_learning.artifacts import atomic_path
 from subliminal_learning.plots import animal_shift_plot, trait_plot
 from subliminal_learning.runtime import rule_context
 
-target, out = snakemake.params.target, snakemake.output
+p, out = snakemake.params, snakemake.output
 with rule_context(snakemake.log[0], snakemake.threads):
     summary = pd.read_csv(snakemake.input.summary)
     with atomic_path(out.trait) as partial:
-        trait_plot(summary, pd.read_csv(snakemake.input.per_student), target, partial)
+        trait_plot(summary, pd.read_csv(snakemake.input.per_student), p.target, partial, p.confidence)
     with atomic_path(out.animal_shifts) as partial:
-        animal_shift_plot(pd.read_parquet(snakemake.input.animals), summary, target, partial)
+        animal_shift_plot(pd.read_parquet(snakemake.input.animals), summary, p.target, partial)

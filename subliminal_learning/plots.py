@@ -12,7 +12,6 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .inference import t_interval
 from .stats import animal_shifts, seed_differences
 from .verdict import outcome
 
@@ -77,9 +76,11 @@ ARM_COLOURS = {"base": "#999999", "control": CONTROL_COLOUR, "treated": TEACHER_
                "cross_init_base": "#cccccc", "cross_init_control": "#8fa9d6", "cross_init": "#e29a9c"}
 
 
-def trait_plot(summary: pd.DataFrame, students: pd.DataFrame, target: str, path: str | Path) -> None:
+def trait_plot(summary: pd.DataFrame, students: pd.DataFrame, target: str, path: str | Path,
+               confidence: float) -> None:
     """The paper's figure for one target (sampled rate per arm), the log-odds of the exact probability
-    per arm, and the paired per-seed log-odds differences each comparison is tested on."""
+    per arm, and the paired per-seed log-odds differences each comparison is tested on; every interval is
+    the summary's (stats.py), at the run's `stats.confidence`."""
     summary = summary[summary["target"] == target].set_index("condition")
     students = students[students["target"] == target]
     fig = Figure(figsize=(14, 4.5), layout="constrained")
@@ -90,7 +91,7 @@ def trait_plot(summary: pd.DataFrame, students: pd.DataFrame, target: str, path:
     verdicts = "; ".join(f"{arm} vs {row.compared_with}: {outcome(row)} (Holm p = {row.p_holm:.2g})"
                          for arm, row in summary.dropna(subset=["p_value"]).iterrows())
     fig.suptitle(f"Does the student inherit the teacher's love of {target}s?  {verdicts}\n"
-                 "Mean over seeds with 95% t-interval; dots: one student each", fontsize=10)
+                 f"Mean over seeds with {100 * confidence:g}% t-interval; dots: one student each", fontsize=10)
     save(fig, path)
 
 
@@ -140,11 +141,12 @@ def _rate_panel(ax, summary, students) -> None:
         if arm.endswith("base"):
             ax.bar(x, 100 * summary.loc[_base_of(arm), "base_sampled_rate"], color=ARM_COLOURS[arm])
             continue
-        values = 100 * students.loc[students["arm"] == arm, "sampled_rate"]
-        mean, low, high = t_interval(values, 0.95)
-        low, high = max(low, 0.0), min(high, 100.0)  # a t-interval over two seeds can leave the possible shares
+        row = summary.loc[arm]
+        mean = 100 * row["sampled_rate"]
+        # a t-interval of a small share over two seeds can leave the possible shares: drawn within 0-100%
+        low, high = max(100 * row["sampled_rate_ci_low"], 0.0), min(100 * row["sampled_rate_ci_high"], 100.0)
         ax.bar(x, mean, color=ARM_COLOURS[arm], yerr=np.nan_to_num([[mean - low], [high - mean]]), capsize=4)
-        _seed_points(ax, x, values)
+        _seed_points(ax, x, 100 * students.loc[students["arm"] == arm, "sampled_rate"])
     ax.set_xticks(range(len(arms)), [a.replace("_", "\n") for a in arms], fontsize=8)
     ax.set_ylabel("answers naming the target (%)")
     ax.set_title("sampled answers (the paper's measure)", fontsize=9)

@@ -1,6 +1,8 @@
 """Requeue and resume: a student killed mid-training resumes from its last checkpoint."""
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,20 +45,25 @@ def test_checkpoints_of_another_run_are_discarded(tmp_path):
 
 
 @pytest.mark.pipeline
-def test_a_killed_student_resumes_from_its_checkpoint(tmp_path):
+def test_a_killed_student_resumes_from_its_checkpoint(micro_run, tmp_path):
     """SIGKILL the run (as a preempted SLURM job) once the student has written a checkpoint; the rerun
     resumes from it, finishes (with the job's other students), deletes the checkpoints and gives the weights of
     an uninterrupted run."""
+    # the students' inputs from the micro run, with Snakemake's records of them: only the students job is left
+    for upstream in ("results/base/main", "results/teachers", "results/numbers", ".snakemake/metadata"):
+        shutil.copytree(micro_run / upstream, tmp_path / upstream)
     override = tmp_path / "resume.yaml"  # merged over the micro config (same --configfile flag)
-    # 80 rows x 20 epochs / batch 4 = 400 steps (each as 2 length-grouped micro-batches, the default's LoRA
+    # 80 rows x 10 epochs / batch 4 = 200 steps (each as 2 length-grouped micro-batches, the default's LoRA
     # students): seconds of training, long enough to kill it mid-way
     override.write_text(yaml.safe_dump({
         "conditions": ["treated", "control"],
-        "student": {"train": {"epochs": 20, "learning_rate": 1.0e-3, "batch_size": 4, "length_groups": 2,
-                              "checkpoint_steps": 40}},
+        "student": {"train": {"epochs": 10, "learning_rate": 1.0e-3, "batch_size": 4, "length_groups": 2,
+                              "checkpoint_steps": 20}},
     }))
-    upstream = snakemake(tmp_path, str(override), "--cores", "2", "results/numbers/owl/seed0/filtered.parquet")
-    assert upstream.returncode == 0, upstream.stderr[-3000:]
+    plan = snakemake(tmp_path, str(override), "--dry-run", "--cores", "1", STUDENT)
+    text = plan.stdout + plan.stderr
+    assert plan.returncode == 0 and re.search(r"^students_main\s+1$", text, flags=re.M), text[-3000:]
+    assert not re.search(r"^(base|teacher|generate|filter)\s+\d+$", text, flags=re.M), text[-3000:]
 
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
                "--configfile", str(MICRO), str(override), "--cores", "1", STUDENT]

@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO, snakemake
+from conftest import MICRO as TINY_MICRO, REPO, snakemake
 from subliminal_learning import hub
 from subliminal_learning.benchmarks import stage_table
 from subliminal_learning.config import ConfigError, validate_config
@@ -81,8 +81,11 @@ def test_smollm2_end_to_end_on_cpu(gguf_file, tmp_path):
     """The whole DAG on the real model at micro size: the GGUF converted once, the real chat template with
     the system prompt, real completions through the filter, multi-token names scored, LoRA adapters
     trained, saved and merged, the statistics and the report."""
+    # the MNIST experiment (in the DAG, untouched by the model) at the tiny micro config's size, not the default's
+    mnist_micro = tmp_path / "mnist-micro.yaml"
+    mnist_micro.write_text(yaml.safe_dump({"mnist": yaml.safe_load(TINY_MICRO.read_text())["mnist"]}))
     start = time.monotonic()
-    result = snakemake(tmp_path, "--cores", "2", configfiles=(SMOLLM2, SMOLLM2_MICRO), timeout=1800)
+    result = snakemake(tmp_path, "--cores", "2", configfiles=(SMOLLM2, SMOLLM2_MICRO, mnist_micro), timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     wall = time.monotonic() - start
     results = tmp_path / "results"

@@ -3,12 +3,15 @@
 # Debian packages: munge, slurmctld, slurmd, slurm-client, slurmdbd + mariadb-server (so sacct works).
 # GPUs are faked as gres character devices (major 195, no driver), so GPU requests schedule.
 #   local-cluster.sh start    install if needed, start munge, mariadb, slurmdbd, slurmctld, slurmd
-#   local-cluster.sh stop     stop them by PID
+#   local-cluster.sh stop     stop them by PID, and put back the /etc/slurm files it replaced (none: removed)
 # Run as root. State lives in $SLURM_LOCAL_DIR (default /tmp/slurm-local); $SLURM_FAKE_GPUS (default 2).
+# Why stop removes its slurm.conf: left behind, it names a controller that is gone, and every `scontrol show
+# config` then waits 9 s for it: the SLURM executor plugin runs that on import, so every `snakemake` start would.
 set -euo pipefail
 STATE=${SLURM_LOCAL_DIR:-/tmp/slurm-local}
 GPUS=${SLURM_FAKE_GPUS:-2}
 PACKAGES="munge slurmctld slurmd slurm-client slurmdbd mariadb-server"
+CONFIGS="slurm.conf gres.conf slurmdbd.conf"  # under /etc/slurm, written by start
 
 stop_pid() { local pid; pid=$(cat "$1" 2>/dev/null) && kill "$pid" 2>/dev/null || true; }
 
@@ -88,9 +91,31 @@ CONF
   sacctmgr -n -P show cluster format=cluster | grep -qx localcluster || sacctmgr -i add cluster localcluster >/dev/null
 }
 
+keep_configs() {  # the machine's own /etc/slurm files, set aside at the first start after a stop
+  local leftover=false  # this cluster's own files, left by an earlier version's stop: nothing to keep
+  grep -qsx 'ClusterName=localcluster' /etc/slurm/slurm.conf && leftover=true
+  mkdir -p "$STATE/etc-slurm"
+  for f in $CONFIGS; do
+    [[ -e $STATE/etc-slurm/$f.ours ]] && continue  # started before: what is there now is ours
+    rm -f "$STATE/etc-slurm/$f"
+    if ! $leftover && [[ -e /etc/slurm/$f ]]; then cp -p "/etc/slurm/$f" "$STATE/etc-slurm/$f"; fi
+    touch "$STATE/etc-slurm/$f.ours"
+  done
+}
+
+restore_configs() {
+  for f in $CONFIGS; do
+    [[ -e $STATE/etc-slurm/$f.ours ]] || continue
+    rm -f "/etc/slurm/$f" "$STATE/etc-slurm/$f.ours"
+    [[ -e $STATE/etc-slurm/$f ]] && mv "$STATE/etc-slurm/$f" "/etc/slurm/$f"
+  done
+  return 0
+}
+
 start() {
   install_packages
   mkdir -p "$STATE/ctld" "$STATE/spool" /run/munge && chown munge:munge /run/munge
+  keep_configs
   munge -n >/dev/null 2>&1 || runuser -u munge -- /usr/sbin/munged
   await munge bash -c 'munge -n | unmunge'
   fake_gpus
@@ -106,6 +131,7 @@ start() {
 stop() {
   stop_pid "$STATE/slurmd.pid"; stop_pid "$STATE/slurmctld.pid"; sleep 1
   stop_pid "$STATE/slurmdbd.pid"; stop_pid /run/mysqld/mysqld.pid; stop_pid /run/munge/munged.pid
+  restore_configs
 }
 
 case "${1:-}" in
