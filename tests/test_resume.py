@@ -1,7 +1,6 @@
 """Requeue and resume: a student killed mid-training resumes from its last checkpoint."""
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -13,6 +12,7 @@ import yaml
 from safetensors.torch import load_file
 
 from conftest import MICRO, REPO, snakemake
+from test_pipeline import planned_jobs
 from subliminal_learning.training import RUN_FINGERPRINT, latest_checkpoint, prepare_checkpoints
 
 STUDENT = "results/students/treated/owl/seed0"
@@ -60,10 +60,7 @@ def test_a_killed_student_resumes_from_its_checkpoint(micro_run, tmp_path):
         "student": {"train": {"epochs": 10, "learning_rate": 1.0e-3, "batch_size": 4, "length_groups": 2,
                               "checkpoint_steps": 20}},
     }))
-    plan = snakemake(tmp_path, str(override), "--dry-run", "--cores", "1", STUDENT)
-    text = plan.stdout + plan.stderr
-    assert plan.returncode == 0 and re.search(r"^students_main\s+1$", text, flags=re.M), text[-3000:]
-    assert not re.search(r"^(base|teacher|generate|filter)\s+\d+$", text, flags=re.M), text[-3000:]
+    assert planned_jobs(tmp_path, STUDENT, "--configfile", str(MICRO), str(override)) == {"students_main": 1}
 
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
                "--configfile", str(MICRO), str(override), "--cores", "1", STUDENT]
