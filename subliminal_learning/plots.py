@@ -182,7 +182,7 @@ def _difference_panel(ax, summary, students) -> None:
     ax.set_xticks(range(len(compared)), [f"{a}\n− {r}" for a, r in zip(compared.index, compared["compared_with"])],
                   fontsize=8)
     ax.set_ylabel("paired log-odds difference")
-    ax.set_title("per-seed differences (dots), mean and 95% CI (diamond)", fontsize=9)
+    ax.set_title("per-seed differences (dots), mean and its interval (diamond)", fontsize=9)
 
 
 def animal_shift_plot(animals: pd.DataFrame, summary: pd.DataFrame, target: str, path: str | Path) -> None:
