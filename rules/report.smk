@@ -23,6 +23,7 @@ rule plots:
         "results/logs/plots/{target}.log",
     benchmark:
         "results/benchmarks/plots/{target}.tsv"
+    priority: CHAIN
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),
@@ -69,6 +70,7 @@ rule target_animal_plot:
         "results/logs/plots/target_animal.log",
     benchmark:
         "results/benchmarks/plots/target_animal.tsv"
+    priority: CHAIN
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),

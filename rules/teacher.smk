@@ -14,6 +14,7 @@ rule teacher:
         "results/logs/teachers/all.log",
     benchmark:
         "results/benchmarks/teachers/all.tsv"
+    priority: CHAIN
     threads: config["resources"]["threads"]
     resources:
         mem_mb=res("teacher", "mem_mb"),
