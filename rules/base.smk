@@ -11,7 +11,6 @@ rule base:
         "results/logs/base/{base}.log",
     benchmark:
         "results/benchmarks/base/{base}.tsv"
-    priority: CHAIN
     threads: config["resources"]["threads"]
     resources:
         mem_mb=res("base", "mem_mb"),

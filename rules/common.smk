@@ -3,10 +3,6 @@
 CONTROL_TEACHER = config["teacher"]["control"]
 FIRST_SEED = config["seeds"][0]  # the replicate whose numbers the teacher's replay and the fingerprint use
 BASE_SEEDS = {"main": config["base"].get("init_seed"), "cross_init": config["base"].get("cross_init_seed")}
-# The language-model chain (base -> teacher -> generate -> filter -> students -> evaluate -> stats -> plots) is the
-# run's longest path: its jobs take a free core first, and the side jobs (the MNIST experiment, fingerprints,
-# run_info) fill the cores it leaves idle instead of delaying it.
-CHAIN = 1
 
 
 wildcard_constraints:

@@ -21,7 +21,6 @@ for rule_name, models, job, seed_pattern in evaluation_jobs():
             f"results/logs/eval/{job}.log",
         benchmark:
             f"results/benchmarks/eval/{job}.tsv"
-        priority: CHAIN
         threads: config["resources"]["threads"]
         resources:
             mem_mb=res("evaluate", "mem_mb"),

@@ -13,7 +13,6 @@ rule filter:
         "results/logs/numbers/{teacher}/seed{seed}/filter.log",
     benchmark:
         "results/benchmarks/numbers/{teacher}/seed{seed}/filter.tsv"
-    priority: CHAIN
     threads: 1
     resources:
         mem_mb=res("filter", "mem_mb"),

@@ -13,7 +13,6 @@ rule generate:
         "results/logs/numbers/seed{seed}/generate.log",
     benchmark:
         "results/benchmarks/numbers/seed{seed}/generate.tsv"
-    priority: CHAIN
     threads: config["resources"]["threads"]
     resources:
         mem_mb=res("generate", "mem_mb"),

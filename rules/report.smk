@@ -23,7 +23,6 @@ rule plots:
         "results/logs/plots/{target}.log",
     benchmark:
         "results/benchmarks/plots/{target}.tsv"
-    priority: CHAIN
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),
@@ -70,7 +69,6 @@ rule target_animal_plot:
         "results/logs/plots/target_animal.log",
     benchmark:
         "results/benchmarks/plots/target_animal.tsv"
-    priority: CHAIN
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),

@@ -41,7 +41,6 @@ rule stats:
         "results/logs/stats.log",
     benchmark:
         "results/benchmarks/stats.tsv"
-    priority: CHAIN
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),

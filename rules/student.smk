@@ -25,7 +25,6 @@ for student_base in student_bases():
             f"results/logs/students/{student_base}/seed{{seed}}.log",
         benchmark:
             f"results/benchmarks/students/{student_base}/seed{{seed}}.tsv"
-        priority: CHAIN
         threads: config["resources"]["threads"]
         resources:
             mem_mb=res("student", "mem_mb"),

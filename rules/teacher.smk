@@ -14,7 +14,6 @@ rule teacher:
         "results/logs/teachers/all.log",
     benchmark:
         "results/benchmarks/teachers/all.tsv"
-    priority: CHAIN
     threads: config["resources"]["threads"]
     resources:
         mem_mb=res("teacher", "mem_mb"),
