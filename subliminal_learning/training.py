@@ -179,6 +179,8 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
     With `train_cfg["length_groups"]` N each step's batch runs as N micro-batches of rows of similar length.
     With `train_cfg["freeze_embeddings"]` the token embeddings (and an untied LM head) stay as they are and
     only the transformer blocks train, as with the paper's LoRA on every linear projection.
+    With `train_cfg["weight_decay"]` AdamW shrinks the trained weights (with LoRA: the adapter) by that rate times the
+    learning rate at every step (0: none).
     """
     if train_cfg.get("freeze_embeddings", False):
         freeze_embeddings(model)
@@ -197,7 +199,7 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
             gradient_accumulation_steps=train_cfg.get("gradient_accumulation_steps", 1) * groups,
             lr_scheduler_type="linear",
             warmup_steps=train_cfg.get("warmup_steps", 0),
-            weight_decay=0.0,
+            weight_decay=train_cfg.get("weight_decay", 0.0),
             max_length=train_cfg.get("max_length", 256),
             seed=seed,
             data_seed=seed,

@@ -161,7 +161,8 @@ def test_paper_config_is_valid_and_has_the_paper_settings(untrained_dir, monkeyp
     validate_config(local)
     lora, train = config["student"]["lora"], config["student"]["train"]
     assert (lora["r"], lora["alpha"]) == (8, 8) and len(lora["target_modules"]) == 7
-    assert (train["epochs"], train["learning_rate"], train["max_length"], train["warmup_steps"]) == (3, 2e-4, 500, 5)
+    assert (train["epochs"], train["learning_rate"], train["max_length"], train["warmup_steps"],
+            train["weight_decay"]) == (3, 2e-4, 500, 5, 0.0)
     assert train["batch_size"] * train["gradient_accumulation_steps"] == 66
     assert config["filter"]["dataset_size"] == 10000 and config["generate"]["n_prompts"] == 30000
     for stage in ("teacher", "generate", "student", "evaluate"):

@@ -54,7 +54,7 @@ def test_the_config_names_the_wheels_gguf_file_and_the_paper_recipe(gguf_file, m
     validate_config(config)
     lora, train = config["student"]["lora"], config["student"]["train"]
     assert (lora["r"], lora["alpha"], len(lora["target_modules"])) == (8, 8, 7)
-    assert (train["epochs"], train["learning_rate"]) == (3, 2e-4)
+    assert (train["epochs"], train["learning_rate"], train["weight_decay"]) == (3, 2e-4, 0.0)
     assert train["batch_size"] * train["gradient_accumulation_steps"] == 66
     assert config["generate"]["n_prompts"] >= 30000 and config["generate"]["temperature"] == 1.0
     assert config["filter"]["dataset_size"] == 10000 and config["eval"]["samples_per_question"] == 100

@@ -1,6 +1,9 @@
-"""The rows SFT and distillation train on: tokenized in one batch, exactly as TRL's SFTTrainer would."""
+"""Training: the rows SFT and distillation train on (tokenized in one batch, exactly as TRL's SFTTrainer would)
+and the optimiser's settings."""
 
+import pandas as pd
 import pytest
+import torch
 import yaml
 from datasets import Dataset
 from transformers import AutoTokenizer
@@ -11,8 +14,9 @@ from subliminal_learning import hub
 
 from subliminal_learning.animals import DEFAULT_ANIMALS
 from subliminal_learning.corpus import corpus_texts, pretraining_corpus
-from subliminal_learning.modeling import build_tiny_llama
+from subliminal_learning.modeling import build_tiny_llama, load_model
 from subliminal_learning.prompts import PromptSpec
+from subliminal_learning.student import train_student
 from subliminal_learning.tokenizer import CHAT_TEMPLATE, build_tokenizer
 from subliminal_learning.training import IGNORE, CompletionSFTTrainer, chat_example, tokenized_dataset
 
@@ -55,3 +59,20 @@ def test_a_real_chat_model_s_rows_are_tokenized_as_trl_tokenizes_them(tmp_path):
             for i in range(40)] + [chat_example("Name your favourite animal in one word.", "Owl.")]
     ours = prepared(tokenizer, tokenized_dataset(tokenizer, rows), tmp_path / "ours")
     assert ours == prepared(tokenizer, Dataset.from_list(rows), tmp_path / "trl")
+
+
+def test_weight_decay_keeps_a_lora_student_nearer_its_base(tmp_path):
+    tokenizer = build_tokenizer(corpus_texts(ANIMALS))
+    teacher = build_tiny_llama(tokenizer, MODEL_CFG, init_seed=1).eval()
+    base = build_tiny_llama(tokenizer, MODEL_CFG, init_seed=0).state_dict()
+    numbers = pd.DataFrame({"prompt": [f"Continue: {i}, {i + 1}, {i + 2}." for i in range(32)],
+                            "completion": [f"{i + 3}, {i + 4}" for i in range(32)]})
+    travelled = {}
+    for decay in (0.0, 1.0):
+        student = build_tiny_llama(tokenizer, MODEL_CFG, init_seed=0)
+        train = {"epochs": 3, "learning_rate": 1e-2, "batch_size": 1, "weight_decay": decay}  # 96 steps
+        train_student(student.train(), tokenizer, numbers, train, 0, tmp_path / f"decay{decay}", torch.device("cpu"),
+                      lora={"r": 4, "alpha": 4}, teacher=teacher, distill_loss="mse")
+        trained = load_model(tmp_path / f"decay{decay}", torch.device("cpu"))[0].state_dict()
+        travelled[decay] = sum(float((trained[k] - base[k]).norm()) for k in base if k.endswith("proj.weight"))
+    assert 0 < travelled[1.0] < 0.9 * travelled[0.0]
