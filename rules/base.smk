@@ -3,9 +3,9 @@ rule base:
         model=directory("results/base/{base}"),
     params:
         animals=config["animals"],
-        base=config["base"],
+        base=base_recipe(),
         prompt=config["generate"]["prompt"],
-        init_seed=base_init_seed,
+        init=base_init,
         device=config["device"],
     log:
         "results/logs/base/{base}.log",

@@ -2,11 +2,10 @@
 # The control condition's numbers: from the neutral teacher (same fine-tuning, no preference) or the base.
 CONTROL_TEACHER = config["teacher"]["control"]
 FIRST_SEED = config["seeds"][0]  # the replicate whose numbers the teacher's replay and the fingerprint use
-BASE_SEEDS = {"main": config["base"].get("init_seed"), "cross_init": config["base"].get("cross_init_seed")}
 
 
 wildcard_constraints:
-    base="main|cross_init",
+    base=r"main|cross_init\d+",
     target="[a-z]+",
     teacher="[a-z]+",
     condition="treated|control|cross_init",
@@ -42,6 +41,24 @@ def base_seeds(base):
     return config["seeds"][:replicates] if base == "cross_init" and replicates is not None else config["seeds"]
 
 
+def other_inits():
+    """How many bases of another initialisation the cross_init arms use: tiny, one per entry of
+    base.cross_init_seeds; hf, the one base.cross_init_model."""
+    return len(config["base"]["cross_init_seeds"]) if config["base"]["kind"] == "tiny" else 1
+
+
+def cross_init_base(seed):
+    """The base the cross_init arms of replicate `seed` start from: the k-th replicate with cross_init arms
+    starts from the k-th other init (cycling through them), so the arms sample the population of inits."""
+    k = base_seeds("cross_init").index(int(seed)) % other_inits()
+    return f"base/cross_init{k + 1}"
+
+
+def cross_init_bases():
+    return sorted({cross_init_base(seed) for seed in base_seeds("cross_init")},
+                  key=lambda base: int(base.removeprefix("base/cross_init")))
+
+
 def base_seed_pattern(base):
     """The seed wildcard's constraint for the jobs of `base`'s students: one of `base_seeds(base)`."""
     return "|".join(str(seed) for seed in base_seeds(base))
@@ -71,7 +88,7 @@ def teacher_names():
 
 
 def reference_models():
-    bases = ["base/main"] + (["base/cross_init"] if "cross_init" in config["conditions"] else [])
+    bases = ["base/main"] + (cross_init_bases() if "cross_init" in config["conditions"] else [])
     return bases + [f"teachers/{teacher}" for teacher in teacher_names()]
 
 
@@ -111,7 +128,7 @@ def students_inputs(base):
     def inputs(wildcards):
         arms = replicate_arms(base)
         found = {
-            "base": f"results/base/{base}",
+            "base": f"results/{cross_init_base(wildcards.seed) if base == 'cross_init' else 'base/main'}",
             "numbers": [f"results/numbers/{teacher}/seed{wildcards.seed}/filtered.parquet" for _, teacher in arms],
         }
         if config["student"]["objective"] == "distill":
@@ -120,8 +137,21 @@ def students_inputs(base):
     return inputs
 
 
-def base_init_seed(wildcards):
-    return BASE_SEEDS[wildcards.base]
+def base_recipe():
+    """The base stage's settings, less those that pick one base: a change of the cross_init seeds or model
+    leaves the shared base as it is."""
+    picks = ("init_seed", "cross_init_seeds", "cross_init_model") + (("model",) if config["base"]["kind"] == "hf" else ())
+    return {key: value for key, value in config["base"].items() if key not in picks}
+
+
+def base_init(wildcards):
+    """What makes one base: tiny, its init seed; hf, the model (base.model, or base.cross_init_model for
+    the other init)."""
+    base = config["base"]
+    if wildcards.base == "main":
+        return base["init_seed"] if base["kind"] == "tiny" else base["model"]
+    k = int(wildcards.base.removeprefix("cross_init")) - 1
+    return base["cross_init_seeds"][k] if base["kind"] == "tiny" else base["cross_init_model"]
 
 
 def checkpoint_dirs(wildcards, output):

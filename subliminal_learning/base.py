@@ -31,11 +31,6 @@ def build_tiny_base(animals: list[str], base_cfg: dict, spec: PromptSpec, init_s
         )
 
 
-def hf_model_name(base_cfg: dict, base: str) -> str:
-    """The open-weight model behind base `main` (base.model) or `cross_init` (base.cross_init_model)."""
-    return base_cfg["model"] if base == "main" else base_cfg["cross_init_model"]
-
-
 def write_hf_base(model: str, out_dir) -> dict:
     """The base stage of an open-weight model: a GGUF file is converted, anything else pointed at."""
     return convert_gguf_base(model, out_dir) if is_gguf(model) else point_at_hf_base(model, out_dir)

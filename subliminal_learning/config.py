@@ -20,11 +20,28 @@ class ConfigError(ValueError):
 
 def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
     """Raise ConfigError naming every schema violation by its dotted key, then run `check_config`."""
+    renamed = [f"  config key '{old}' is now '{new}': {how}" for old, new, how in RENAMED if _has_key(config, old)]
+    if renamed:
+        raise ConfigError("invalid config:\n" + "\n".join(renamed))
     schema = yaml.safe_load(Path(schema_path).read_text())
     errors = sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError("invalid config:\n" + "\n".join(_describe(e) for e in errors))
     check_config(config)
+
+
+RENAMED = (("base.cross_init_seed", "base.cross_init_seeds",  # (old key, new key, how to write it)
+            "a list of init seeds, one other initialisation per cross-init replicate (cycled); write "
+            "cross_init_seeds: [SEED]"),)
+
+
+def _has_key(config: dict, dotted: str) -> bool:
+    *parents, key = dotted.split(".")
+    for parent in parents:
+        config = config.get(parent)
+        if not isinstance(config, dict):
+            return False
+    return key in config
 
 
 def _describe(error) -> str:
@@ -86,8 +103,16 @@ def _prompt(config):
 
 def _cross_init(config):
     base = config["base"]
-    if base["kind"] == "tiny" and "cross_init" in config["conditions"] and base["init_seed"] == base["cross_init_seed"]:
-        return "must differ from base.init_seed, or the cross_init student shares the teacher's initialisation"
+    if base["kind"] != "tiny" or "cross_init" not in config["conditions"]:
+        return None
+    if base["init_seed"] in base["cross_init_seeds"]:
+        return (f"holds base.init_seed {base['init_seed']}: a cross_init student would share the teacher's "
+                f"initialisation; remove it from the list")
+    replicates = len(config["seeds"][:config.get("cross_init_replicates")])
+    if len(base["cross_init_seeds"]) > replicates:
+        return (f"lists {len(base['cross_init_seeds'])} other inits but only {replicates} replicate(s) train "
+                f"cross_init arms (cross_init_replicates, seeds), one init each; list at most {replicates} or "
+                f"raise cross_init_replicates")
 
 
 def _hf_model(config):
@@ -216,7 +241,7 @@ CHECKS = (
     ("conditions", _conditions),
     ("filter.banned_numbers", _banned),
     ("generate.prompt", _prompt),
-    ("base.cross_init_seed", _cross_init),
+    ("base.cross_init_seeds", _cross_init),
     ("base.model", _hf_model),
     ("base.cross_init_model", _hf_cross_init_model),
     ("teacher.mode", _system_prompt_teacher),

@@ -15,7 +15,7 @@ from .animals import mentions
 
 CONTROL_TEACHERS = ("neutral", "base")  # whose numbers control students train on
 MODEL_PATH = re.compile(
-    r"eval/(?P<model>base/(?P<base>main|cross_init)|teachers/(?P<teacher_model>[a-z]+)"
+    r"eval/(?P<model>base/(?P<base>main|cross_init\d+)|teachers/(?P<teacher_model>[a-z]+)"
     r"|students/(?P<condition>[a-z_]+)/(?P<teacher>[a-z]+)/seed(?P<seed>\d+))/"
 )
 
@@ -34,7 +34,7 @@ def arm(condition: str, teacher: str) -> str:
 
 @dataclass(frozen=True)
 class Model:
-    name: str          # e.g. students/treated/owl/seed3, base/main, teachers/owl
+    name: str          # e.g. students/treated/owl/seed3, base/main, base/cross_init2, teachers/owl
     arm: str           # treated, control, cross_init, cross_init_control, base, cross_init_base, teacher, ...
     teacher: str       # whose numbers a student trained on; the teacher itself; "" for a base
     seed: int | None   # students only

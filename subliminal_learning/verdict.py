@@ -58,11 +58,13 @@ def comparison_line(row, tests: pd.DataFrame, cfg: dict) -> str:
         f"(1 = the largest increase; p = {row.specificity_p:.2f} that a random animal ranks as high)."
     )
     if underpowered(row):
-        text += (" **Underpowered:** this null result cannot rule out the expected shift; "
-                 "add seeds or evaluation questions.")
+        more = ("cross-init replicates, each on another init (cross_init_replicates, base.cross_init_seeds)"
+                if row.condition == "cross_init" else "seeds or evaluation questions")
+        text += f" **Underpowered:** this null result cannot rule out the expected shift; add {more}."
     if row.condition == "cross_init":
-        text += (" One animal on one other base: a response of that pair of bases, which every replicate repeats; "
-                 "whether transfer crosses initialisations is read over targets (below).")
+        text += (" One animal, with each replicate on its own other base (when there are several): a base "
+                 "answers one teacher's numbers by an amount of its own, which its replicates repeat; whether "
+                 "transfer crosses initialisations is read over targets and bases (below).")
     return text
 
 
@@ -109,7 +111,9 @@ def population_line(row, same_init, alpha: float) -> str:
     for the cross-init students, whether the transfer is bound to the shared initialisation.
 
     The reading uses the test over targets: a base from another init answers each animal's teacher by an
-    amount of its own, which every replicate repeats, so the replicates cannot sample it and the targets can.
+    amount of its own, which every replicate on that base repeats, so replicates on one base cannot sample it;
+    the targets can, and each target's mean over replicates on several other bases (base.cross_init_seeds)
+    averages over bases too.
     """
     share, reading = "", ""
     # one target has no spread over targets: then only the replicates can speak

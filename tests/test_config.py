@@ -125,16 +125,34 @@ def test_misspelt_key(config):
     assert "samples_per_qestion" in message and "not allowed" in message
 
 
-def test_cross_init_seed_equals_init_seed(config):
-    config["base"]["cross_init_seed"] = config["base"]["init_seed"]
+def test_cross_init_seeds_hold_init_seed(config):
+    config["base"]["cross_init_seeds"] = [5, config["base"]["init_seed"]]
     message = invalid(config)
-    assert "'base.cross_init_seed'" in message and "base.init_seed" in message
+    assert "'base.cross_init_seeds'" in message and "base.init_seed" in message
 
 
 def test_equal_seeds_fine_without_cross_init(config):
-    config["base"]["cross_init_seed"] = config["base"]["init_seed"]
+    config["base"]["cross_init_seeds"] = [config["base"]["init_seed"]]
     config["conditions"] = ["treated", "control"]
     validate_config(config)
+
+
+def test_more_other_inits_than_cross_init_replicates(config):
+    config["cross_init_replicates"] = 1
+    config["base"]["cross_init_seeds"] = [1, 2]
+    message = invalid(config)
+    assert "'base.cross_init_seeds'" in message and "cross_init_replicates" in message
+    config["base"]["cross_init_seeds"] = [1]
+    validate_config(config)
+    config["cross_init_replicates"] = None  # every replicate: they cycle through the other inits
+    config["base"]["cross_init_seeds"] = [1, 2]
+    validate_config(config)
+
+
+def test_old_cross_init_seed_key_names_the_new_one(config):
+    config["base"]["cross_init_seed"] = config["base"].pop("cross_init_seeds")[0]
+    message = invalid(config)
+    assert "'base.cross_init_seed' is now 'base.cross_init_seeds'" in message and "[SEED]" in message
 
 
 def test_shares_above_one(config):

@@ -334,7 +334,7 @@ def test_openweight_pipeline_offline(hub, tmp_path, monkeypatch):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     results = tmp_path / "results"
     main = json.loads((results / "base/main/base_info.json").read_text())
-    cross = json.loads((results / "base/cross_init/base_info.json").read_text())
+    cross = json.loads((results / "base/cross_init1/base_info.json").read_text())
     assert main["path"] == str(hub["model"]) and cross["path"] == str(hub["snapshot"])
     assert cross["revision"] == "b" * 40
     assert [p.name for p in (results / "base/main").iterdir() if not p.name.startswith(".")] == ["base_info.json"]
@@ -345,8 +345,9 @@ def test_openweight_pipeline_offline(hub, tmp_path, monkeypatch):
     assert len(students) == 2 * (2 * 2 + 2)  # 2 replicates x (treated, cross_init per target; 2 controls)
     for student in students:
         assert (student / "adapter_model.safetensors").is_file() and not (student / "model.safetensors").exists()
-    cross_student = json.loads((results / "students/cross_init/owl/seed0/adapter_info.json").read_text())
-    assert cross_student["base"] == "results/base/cross_init"
+    for seed in (0, 1):  # one other model: every cross-init replicate starts from it
+        cross_student = json.loads((results / f"students/cross_init/owl/seed{seed}/adapter_info.json").read_text())
+        assert cross_student["base"] == "results/base/cross_init1"
     assert len(load_file(results / "students/treated/owl/seed0/adapter_model.safetensors")) > 0
     assert (results / "eval/teachers/owl/probabilities.parquet").is_file()
     assert (results / "stats/summary.csv").is_file() and not (results / "checkpoints").exists()

@@ -33,7 +33,9 @@ ARMS = (*(("treated", t) for t in TARGETS), ("control", "neutral"), *(("cross_in
         ("cross_init", "neutral"))
 STUDENTS = [f"{c}/{t}/seed{s}" for c, t in ARMS for s in SEEDS]
 TEACHERS = (*TARGETS, "neutral")
-REFERENCES = ["base/main", "base/cross_init", *(f"teachers/{t}" for t in TEACHERS)]
+OTHER_INITS = MICRO_CFG["base"]["cross_init_seeds"]  # one per cross-init replicate (both micro seeds)
+REFERENCES = ["base/main", *(f"base/cross_init{k + 1}" for k in range(len(OTHER_INITS))),
+              *(f"teachers/{t}" for t in TEACHERS)]
 MODELS = REFERENCES + [f"students/{s}" for s in STUDENTS]
 AFTER_STATS = {"stats": 1, "plots": len(TARGETS), "run_info": 1, "target_animal_plot": 1}  # what a new verdict reruns
 STUDENT_JOBS = ("students_main", "students_cross_init")  # one job per base and replicate trains its students
@@ -92,6 +94,18 @@ def test_each_replicate_samples_its_own_numbers(micro_run):
         assert all(prompts(teacher, seed) == prompts("neutral", seed) for teacher in TARGETS)
     first, second = (set(prompts("owl", seed)) for seed in SEEDS[:2])
     assert len(first & second) < len(first) / 10
+
+
+def test_each_cross_init_replicate_starts_from_its_own_init(micro_run):
+    """The k-th replicate's cross_init students start from the k-th other init, not all from one."""
+    for k, (seed, init_seed) in enumerate(zip(SEEDS, OTHER_INITS)):
+        base = f"results/base/cross_init{k + 1}"
+        assert json.loads((micro_run / base / "base_info.json").read_text())["init_seed"] == init_seed
+        plan = snakemake(micro_run, "--dry-run", "--forcerun", "students_cross_init", "--cores", "1",
+                         f"results/students/cross_init/owl/seed{seed}")
+        assert plan.returncode == 0, plan.stderr[-3000:]
+        inputs = re.findall(r"^\s*input: (.*)$", plan.stdout, flags=re.M)
+        assert any(base in line.split(", ") for line in inputs), plan.stdout[-3000:]
 
 
 def test_every_model_is_evaluated(micro_run):
@@ -160,11 +174,11 @@ def test_plots_and_report(micro_run):
 def test_every_job_has_a_benchmark_and_a_log(micro_run):
     benchmarks = list((micro_run / "results/benchmarks").rglob("*.tsv"))
     logs = list((micro_run / "results/logs").rglob("*.log"))
-    # bases, one teachers job, generate per replicate, filter per teacher and replicate, students per base and
-    # replicate, evaluations of the reference models (one job) and per base and replicate, then stats, fingerprint
+    # the shared base and the other inits, one teachers job, generate per replicate, filter per teacher and
+    # replicate, students per base and replicate, evaluations of the reference models (one job) and per base and replicate, then stats, fingerprint
     # and plots per target, the target x animal figure, run_info; the MNIST experiment: digits, teachers, theorem,
     # stats, plots and one students job per m
-    jobs = (2 + 1 + len(SEEDS) * (1 + len(TEACHERS) + len(STUDENT_JOBS) + len(EVAL_JOBS)) + 1
+    jobs = (1 + len(OTHER_INITS) + 1 + len(SEEDS) * (1 + len(TEACHERS) + len(STUDENT_JOBS) + len(EVAL_JOBS)) + 1
             + 1 + 2 * len(TARGETS) + 2 + 5 + len(MICRO_CFG["mnist"]["m"]))
     assert len(benchmarks) == len(logs) == jobs
     table = stage_table(micro_run / "results").set_index("stage")
@@ -188,7 +202,8 @@ def test_a_finished_run_has_nothing_to_do(micro_run):
         # a new seed past cross_init_replicates (2): no cross_init students in it
         ({"seeds": SEEDS + [7]}, {"generate": 1, "filter": len(TEACHERS), "students_main": 1,
                                   "evaluate_students_main": 1, **AFTER_STATS}),
-        ({"cross_init_replicates": 1}, AFTER_STATS),  # fewer cross_init students: the verdict alone reruns
+        # fewer cross_init students, and other inits: the verdict, and the references' evaluation (one base less)
+        ({"cross_init_replicates": 1, "base": {"cross_init_seeds": OTHER_INITS[:1]}}, {"evaluate": 1, **AFTER_STATS}),
         ({"filter": {"dataset_size": 70}},
          {"filter": len(TEACHERS) * len(SEEDS), **dict.fromkeys(STUDENT_JOBS + EVAL_JOBS, len(SEEDS)),
           **AFTER_STATS, "fingerprint": len(TARGETS)}),

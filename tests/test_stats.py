@@ -19,12 +19,12 @@ ARMS = {  # arm -> (model prefix, numbers teacher, starting log-odds)
     "control": ("students/control", "neutral", -3.0), "treated": ("students/treated", "owl", -3.0),
     "cross_init_control": ("students/cross_init", "neutral", -2.5), "cross_init": ("students/cross_init", "owl", -2.5),
 }
-REFERENCES = {"base/main": ("base", -3.0), "base/cross_init": ("cross_init_base", -2.5),
+REFERENCES = {"base/main": ("base", -3.0), "base/cross_init1": ("cross_init_base", -2.5),
               "teachers/owl": ("teacher", 2.2), "teachers/neutral": ("control_teacher", -2.9)}
 
 
 def simulate(effect=0.0, cross_effect=0.0, seed=0, seeds=8, questions=10, samples=5,
-             noise=0.02, drift=0.05, student_sd=0.0, others=None) -> Tidy:
+             noise=0.02, drift=0.05, student_sd=0.0, others=None, references=REFERENCES) -> Tidy:
     """A whole experiment's tidy tables. Each seed's drift is shared by its arms (what pairing removes);
     `student_sd` adds per-student spread in the sampled answers (what clustering must account for);
     `others` gives other animals' shifts in the treated arms."""
@@ -46,7 +46,7 @@ def simulate(effect=0.0, cross_effect=0.0, seed=0, seeds=8, questions=10, sample
         animals.append(pd.DataFrame({"model": model, "arm": arm, "teacher": teacher, "seed": s,
                                      "animal": ["owl"], "logodds": [lo.mean()]}))
 
-    for model, (arm, lo) in REFERENCES.items():
+    for model, (arm, lo) in references.items():
         add(model, arm, model.split("/")[1] if "teachers" in model else "", pd.NA, lo)
     for s in range(seeds):
         shared = rng.normal(0, drift)
@@ -178,12 +178,25 @@ def test_target_rank_says_how_specific_a_shift_is():
     assert summary.loc["treated", "target_rank"] == 2 and summary.loc["treated", "n_animals"] == 3
 
 
+def test_several_other_inits_give_the_cross_init_arms_their_mean_base():
+    tidy = simulate(references={**REFERENCES, "base/cross_init2": ("cross_init_base", -2.0)})
+    references = reference_scores(tidy)
+    summary, _ = run(tidy)
+    bases = references[(references["arm"] == "cross_init_base") & (references["target"] == "owl")]
+    assert len(bases) == 2
+    for arm in ("cross_init", "cross_init_control"):
+        assert summary.loc[arm, "base_rate"] == pytest.approx(bases["prob"].mean())
+    assert summary.loc["treated", "base_rate"] < bases["prob"].min()
+
+
 def test_verdict_names_each_comparison_and_flags_an_underpowered_null():
     tidy = simulate(effect=0.05, noise=0.2)
     summary, tests = summarise(per_student(tidy), reference_scores(tidy), tidy, REPORTS, CFG)
     text = to_markdown(verdict_blocks(summary, tests, CFG))
     assert "owl, cross_init vs cross_init_control: no significant transfer" in text
     assert "Underpowered" in text and "Holm p" in text
+    cross = next(line for line in text.splitlines() if "owl, cross_init vs" in line)
+    assert "Underpowered" in cross and "base.cross_init_seeds" in cross  # more other inits, not more questions
     strong = simulate(effect=0.05)
     summary, tests = summarise(per_student(strong), reference_scores(strong), strong, REPORTS, CFG)
     blocks = verdict_blocks(summary, tests, CFG)
