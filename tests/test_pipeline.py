@@ -157,8 +157,8 @@ def test_tidy_tables(micro_run):
     scored = sum(len(TARGETS) if teacher == "neutral" else 1 for _, teacher in ARMS) * len(SEEDS)
     assert len(students) == scored * 50 * MICRO_CFG["eval"]["samples_per_question"]
     probabilities = pd.read_parquet(micro_run / "results/stats/target_probabilities.parquet")
-    # bases and the neutral teacher serve every target too
-    served = scored + 2 * len(TARGETS) + len(TARGETS) + len(TARGETS)
+    # the bases (the shared one and each other init) and the neutral teacher serve every target too
+    served = scored + (1 + len(OTHER_INITS)) * len(TARGETS) + len(TARGETS) + len(TARGETS)
     assert len(probabilities) == served * 50 and probabilities["prob"].between(0, 1).all()
 
 
