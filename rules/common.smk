@@ -1,4 +1,6 @@
 # Paths, input functions and per-stage settings shared by the rule files.
+from subliminal_learning.replicates import cross_init_replicates
+
 # The control condition's numbers: from the neutral teacher (same fine-tuning, no preference) or the base.
 CONTROL_TEACHER = config["teacher"]["control"]
 FIRST_SEED = config["seeds"][0]  # the replicate whose numbers the teacher's replay and the fingerprint use
@@ -37,8 +39,7 @@ def student_bases():
 def base_seeds(base):
     """The replicates with students from `base`: the cross_init arm trains in the first
     `cross_init_replicates` seeds (null: all)."""
-    replicates = config.get("cross_init_replicates")
-    return config["seeds"][:replicates] if base == "cross_init" and replicates is not None else config["seeds"]
+    return cross_init_replicates(config) if base == "cross_init" else config["seeds"]
 
 
 def other_inits():
@@ -55,8 +56,9 @@ def cross_init_base(seed):
 
 
 def cross_init_bases():
-    """Every other-init base some cross-init replicate starts from."""
-    return [f"base/cross_init{k + 1}" for k in range(min(other_inits(), len(base_seeds("cross_init"))))]
+    """Every other-init base some cross-init replicate starts from: those of the first replicates, before
+    they cycle."""
+    return [cross_init_base(seed) for seed in base_seeds("cross_init")[:other_inits()]]
 
 
 def base_seed_pattern(base):

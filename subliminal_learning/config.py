@@ -8,6 +8,7 @@ from jsonschema import Draft202012Validator
 from .filtering import BANNED_NUMBER_LISTS
 from .hub import cached_snapshot, hub_offline, is_gguf, is_path_like, missing_gguf
 from .prompts import MAX_VALUE, PromptSpec
+from .replicates import cross_init_replicates
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
 
@@ -108,7 +109,7 @@ def _cross_init(config):
     if base["init_seed"] in base["cross_init_seeds"]:
         return (f"holds base.init_seed {base['init_seed']}: a cross_init student would share the teacher's "
                 f"initialisation; remove it from the list")
-    replicates = len(config["seeds"][:config.get("cross_init_replicates")])
+    replicates = len(cross_init_replicates(config))
     if len(base["cross_init_seeds"]) > replicates:
         return (f"lists {len(base['cross_init_seeds'])} other inits but only {replicates} replicate(s) train "
                 f"cross_init arms (cross_init_replicates, seeds), one init each; list at most {replicates} or "

@@ -12,3 +12,9 @@ import numpy as np
 def replicate_seed(seed: int, replicate: int) -> int:
     """The seed of one replicate's own draw, derived from a stage's configured `seed`."""
     return int(np.random.SeedSequence([seed, replicate]).generate_state(1)[0] % 2**31)
+
+
+def cross_init_replicates(config: dict) -> list[int]:
+    """The replicates whose students include the cross_init arms: the first `cross_init_replicates` seeds
+    (null: all of them)."""
+    return config["seeds"][:config.get("cross_init_replicates")]
