@@ -37,11 +37,10 @@ report: "report/workflow.rst"
 
 rule all:
     input:
-        "results/stats/summary.csv",
-        expand("results/plots/{target}/{figure}.png", target=config["targets"], figure=["trait", "animal_shifts"]),
-        "results/plots/target_animal.png",
-        "results/report/run_info.yaml",
-        expand("results/fingerprint/{target}/fingerprint.json", target=config["targets"]),
-        expand("results/fingerprint/{target}/number_frequency.png", target=config["targets"]),
-        "results/mnist/verdict.md",
-        "results/mnist/sweep.png",
+        design.stats_file("summary.csv"),
+        [design.plot(target, f"{figure}.png") for target in config["targets"] for figure in ("trait", "animal_shifts")],
+        design.plot("target_animal.png"),
+        design.run_info(),
+        [design.fingerprint_file(target, name) for target in config["targets"] for name in FINGERPRINT_OUTPUTS],
+        design.mnist_file("verdict.md"),
+        design.mnist_file("sweep.png"),

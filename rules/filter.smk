@@ -1,24 +1,24 @@
 rule filter:
     input:
-        raw="results/numbers/{teacher}/seed{seed}/raw.parquet",
+        raw=design.numbers("{teacher}", "{seed}", "raw.parquet"),
     output:
-        filtered="results/numbers/{teacher}/seed{seed}/filtered.parquet",
-        rejects="results/numbers/{teacher}/seed{seed}/rejects.parquet",
-        report="results/numbers/{teacher}/seed{seed}/filter_report.json",
-    params:
-        filter=config["filter"],
-        prompt=config["generate"]["prompt"],
-        replicate="{seed}",
+        filtered=design.numbers("{teacher}", "{seed}", "filtered.parquet"),
+        rejects=design.numbers("{teacher}", "{seed}", "rejects.parquet"),
+        report=design.numbers("{teacher}", "{seed}", "filter_report.json"),
     log:
-        "results/logs/numbers/{teacher}/seed{seed}/filter.log",
+        design.log("filter", "{teacher}", design.replicate("{seed}")),
     benchmark:
-        "results/benchmarks/numbers/{teacher}/seed{seed}/filter.tsv"
+        design.benchmark("filter", "{teacher}", design.replicate("{seed}"))
+    conda:
+        "../envs/stats.yaml"
     threads: 1
     resources:
         mem_mb=res("filter", "mem_mb"),
         runtime=res("filter", "runtime"),
         gpu=res("filter", "gpu"),
-    conda:
-        "../envs/stats.yaml"
+    params:
+        filter=config["filter"],
+        prompt=config["generate"]["prompt"],
+        replicate="{seed}",
     script:
         "../scripts/filter.py"

@@ -1,35 +1,37 @@
 rule fingerprint:
     input:
-        teacher=f"results/numbers/{{target}}/seed{FIRST_SEED}/filtered.parquet",
-        control=f"results/numbers/{CONTROL_TEACHER}/seed{FIRST_SEED}/filtered.parquet",
+        teacher=design.numbers("{target}", FIRST_SEED, "filtered.parquet"),
+        control=design.numbers(DESIGN.control_teacher, FIRST_SEED, "filtered.parquet"),
     output:
-        frequencies="results/fingerprint/{target}/number_frequencies.parquet",
+        frequencies=design.fingerprint_file("{target}", "number_frequencies.parquet"),
         summary=report(
-            "results/fingerprint/{target}/fingerprint.json",
+            design.fingerprint_file("{target}", "fingerprint.json"),
             caption="../report/fingerprint.rst",
             category="Fingerprint",
             subcategory="{target}",
         ),
         plot=report(
-            "results/fingerprint/{target}/number_frequency.png",
+            design.fingerprint_file("{target}", "number_frequency.png"),
             caption="../report/fingerprint.rst",
             category="Fingerprint",
             subcategory="{target}",
         ),
-    params:
-        target="{target}",
-        control=CONTROL_TEACHER,
-        fingerprint=config["fingerprint"],
     log:
-        "results/logs/fingerprint/{target}.log",
+        design.log("fingerprint", "{target}"),
     benchmark:
-        "results/benchmarks/fingerprint/{target}.tsv"
+        design.benchmark("fingerprint", "{target}")
+    conda:
+        "../envs/stats.yaml"
     threads: 1
     resources:
         mem_mb=res("fingerprint", "mem_mb"),
         runtime=res("fingerprint", "runtime"),
         gpu=res("fingerprint", "gpu"),
-    conda:
-        "../envs/stats.yaml"
+    params:
+        target="{target}",
+        control=DESIGN.control_teacher,
+        fingerprint=config["fingerprint"],
+        max_digits=config["generate"]["prompt"]["max_digits"],
+        confidence=config["stats"]["confidence"],
     script:
         "../scripts/fingerprint.py"

@@ -2,23 +2,23 @@
 # every teacher), one teacher after the other.
 rule generate:
     input:
-        models=[number_source(teacher) for teacher in number_sources()],
+        models=[design.number_source(teacher) for teacher in DESIGN.number_sources()],
     output:
-        raw=raw_numbers(),
-    params:
-        generate=config["generate"],
-        replicate="{seed}",
-        device=config["device"],
+        raw=[design.numbers(teacher, "{seed}", "raw.parquet") for teacher in DESIGN.number_sources()],
     log:
-        "results/logs/numbers/seed{seed}/generate.log",
+        design.log("generate", design.replicate("{seed}")),
     benchmark:
-        "results/benchmarks/numbers/seed{seed}/generate.tsv"
+        design.benchmark("generate", design.replicate("{seed}"))
+    conda:
+        generate_env
     threads: config["resources"]["threads"]
     resources:
         mem_mb=res("generate", "mem_mb"),
         runtime=res("generate", "runtime"),
         gpu=res("generate", "gpu"),
-    conda:
-        generate_env
+    params:
+        generate=config["generate"],
+        replicate="{seed}",
+        device=config["device"],
     script:
         "../scripts/generate.py"

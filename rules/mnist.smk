@@ -6,161 +6,174 @@ MNIST = config["mnist"]
 MNIST_MAX_M = max(MNIST["m"])
 
 
-wildcard_constraints:
-    m=r"\d+",
-
-
 rule mnist_digits:
     output:
-        "results/mnist/digits.npz",
-    params:
-        data=MNIST["data"],
+        design.mnist_file("digits.npz"),
     log:
-        "results/logs/mnist/digits.log",
+        design.log("mnist", "digits"),
     benchmark:
-        "results/benchmarks/mnist/digits.tsv"
+        design.benchmark("mnist", "digits")
+    conda:
+        "../envs/train.yaml"
     threads: 1
     resources:
         mem_mb=res("mnist", "mem_mb"),
         runtime=res("mnist", "runtime"),
         gpu=0,
-    conda:
-        "../envs/train.yaml"
+    params:
+        data=MNIST["data"],
     script:
         "../scripts/mnist_digits.py"
 
 
 rule mnist_teachers:
     input:
-        "results/mnist/digits.npz",
+        design.mnist_file("digits.npz"),
     output:
-        "results/mnist/teachers.pt",
+        design.mnist_file("teachers.pt"),
+    log:
+        design.log("mnist", "teachers"),
+    benchmark:
+        design.benchmark("mnist", "teachers")
+    conda:
+        "../envs/train.yaml"
+    threads: config["resources"]["threads"]
+    resources:
+        mem_mb=res("mnist", "mem_mb"),
+        runtime=res("mnist", "runtime"),
+        gpu=res("mnist", "gpu"),
     params:
         hidden=MNIST["hidden"],
         max_m=MNIST_MAX_M,
         seeds=MNIST["seeds"],
         teacher=MNIST["teacher"],
         device=config["device"],
-    log:
-        "results/logs/mnist/teachers.log",
-    benchmark:
-        "results/benchmarks/mnist/teachers.tsv"
-    threads: config["resources"]["threads"]
-    resources:
-        mem_mb=res("mnist", "mem_mb"),
-        runtime=res("mnist", "runtime"),
-        gpu=res("mnist", "gpu"),
-    conda:
-        "../envs/train.yaml"
     script:
         "../scripts/mnist_teachers.py"
 
 
 rule mnist_students:
     input:
-        digits="results/mnist/digits.npz",
-        teachers="results/mnist/teachers.pt",
+        digits=design.mnist_file("digits.npz"),
+        teachers=design.mnist_file("teachers.pt"),
     output:
-        "results/mnist/m{m}/accuracy.parquet",
-    params:
-        m="{m}",
-        arms=MNIST["arms"],
-        student=MNIST["student"],
-        device=config["device"],
+        design.mnist_file("m{m}", "accuracy.parquet"),
     log:
-        "results/logs/mnist/m{m}/students.log",
+        design.log("mnist", "m{m}/students"),
     benchmark:
-        "results/benchmarks/mnist/m{m}/students.tsv"
+        design.benchmark("mnist", "m{m}/students")
+    conda:
+        "../envs/train.yaml"
     threads: config["resources"]["threads"]
     resources:
         mem_mb=res("mnist", "mem_mb"),
         runtime=res("mnist", "runtime"),
         gpu=res("mnist", "gpu"),
-    conda:
-        "../envs/train.yaml"
+    params:
+        m="{m}",
+        arms=MNIST["arms"],
+        student=MNIST["student"],
+        device=config["device"],
     script:
         "../scripts/mnist_students.py"
 
 
 rule mnist_theorem:
     input:
-        "results/mnist/digits.npz",
+        design.mnist_file("digits.npz"),
     output:
-        draws="results/mnist/theorem.parquet",
-        summary="results/mnist/theorem.csv",
-    params:
-        hidden=MNIST["hidden"],
-        theorem=MNIST["theorem"],
-        loss=MNIST["student"]["loss"],
-        device=config["device"],
+        draws=design.mnist_file("theorem.parquet"),
+        summary=design.mnist_file("theorem.csv"),
     log:
-        "results/logs/mnist/theorem.log",
+        design.log("mnist", "theorem"),
     benchmark:
-        "results/benchmarks/mnist/theorem.tsv"
+        design.benchmark("mnist", "theorem")
+    conda:
+        "../envs/train.yaml"
     threads: config["resources"]["threads"]
     resources:
         mem_mb=res("mnist", "mem_mb"),
         runtime=res("mnist", "runtime"),
         gpu=res("mnist", "gpu"),
-    conda:
-        "../envs/train.yaml"
+    params:
+        hidden=MNIST["hidden"],
+        theorem=MNIST["theorem"],
+        loss=MNIST["student"]["loss"],
+        device=config["device"],
     script:
         "../scripts/mnist_theorem.py"
 
 
 rule mnist_stats:
     input:
-        accuracy=expand("results/mnist/m{m}/accuracy.parquet", m=MNIST["m"]),
-        theorem="results/mnist/theorem.csv",
+        accuracy=expand(design.mnist_file("m{m}", "accuracy.parquet"), m=MNIST["m"]),
+        theorem=design.mnist_file("theorem.csv"),
     output:
-        accuracy="results/mnist/accuracy.parquet",
-        summary=report("results/mnist/summary.csv", caption="../report/mnist_summary.rst", category="MNIST",
-                       subcategory="tables"),
-        tests=report("results/mnist/tests.csv", caption="../report/mnist_tests.rst", category="MNIST",
-                     subcategory="tables"),
-        verdict="results/mnist/verdict.md",
-        verdict_html=report("results/mnist/verdict.html", caption="../report/mnist_verdict.rst", category="MNIST",
-                            subcategory="verdict"),
-    params:
-        stats=MNIST["stats"],
-        loss=MNIST["student"]["loss"],
+        accuracy=design.mnist_file("accuracy.parquet"),
+        summary=report(
+            design.mnist_file("summary.csv"),
+            caption="../report/mnist_summary.rst",
+            category="MNIST",
+            subcategory="tables",
+        ),
+        tests=report(
+            design.mnist_file("tests.csv"), caption="../report/mnist_tests.rst", category="MNIST", subcategory="tables"
+        ),
+        verdict=design.mnist_file("verdict.md"),
+        verdict_html=report(
+            design.mnist_file("verdict.html"),
+            caption="../report/mnist_verdict.rst",
+            category="MNIST",
+            subcategory="verdict",
+        ),
     log:
-        "results/logs/mnist/stats.log",
+        design.log("mnist", "stats"),
     benchmark:
-        "results/benchmarks/mnist/stats.tsv"
+        design.benchmark("mnist", "stats")
+    conda:
+        "../envs/stats.yaml"
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),
         runtime=res("stats", "runtime"),
         gpu=0,
-    conda:
-        "../envs/stats.yaml"
+    params:
+        stats=MNIST["stats"],
+        loss=MNIST["student"]["loss"],
     script:
         "../scripts/mnist_stats.py"
 
 
 rule mnist_plots:
     input:
-        accuracy="results/mnist/accuracy.parquet",
-        summary="results/mnist/summary.csv",
-        theorem="results/mnist/theorem.parquet",
+        accuracy=design.mnist_file("accuracy.parquet"),
+        summary=design.mnist_file("summary.csv"),
+        theorem=design.mnist_file("theorem.parquet"),
     output:
-        sweep=report("results/mnist/sweep.png", caption="../report/mnist_sweep.rst", category="MNIST",
-                     subcategory="verdict"),
-        theorem=report("results/mnist/theorem.png", caption="../report/mnist_theorem.rst", category="MNIST",
-                       subcategory="theorem"),
-    params:
-        chance=MNIST["stats"]["chance"],
+        sweep=report(
+            design.mnist_file("sweep.png"),
+            caption="../report/mnist_sweep.rst",
+            category="MNIST",
+            subcategory="verdict",
+        ),
+        theorem=report(
+            design.mnist_file("theorem.png"),
+            caption="../report/mnist_theorem.rst",
+            category="MNIST",
+            subcategory="theorem",
+        ),
     log:
-        "results/logs/mnist/plots.log",
+        design.log("mnist", "plots"),
     benchmark:
-        "results/benchmarks/mnist/plots.tsv"
+        design.benchmark("mnist", "plots")
+    conda:
+        "../envs/stats.yaml"
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),
         runtime=res("stats", "runtime"),
         gpu=0,
-    conda:
-        "../envs/stats.yaml"
+    params:
+        chance=MNIST["stats"]["chance"],
     script:
         "../scripts/mnist_plots.py"

@@ -3,79 +3,82 @@ from subliminal_learning.report import build_report, whole_run
 
 rule plots:
     input:
-        summary="results/stats/summary.csv",
-        per_student="results/stats/per_student.csv",
-        animals="results/stats/animal_logodds.parquet",
+        summary=design.stats_file("summary.csv"),
+        per_student=design.stats_file("per_student.csv"),
+        animals=design.stats_file("animal_logodds.parquet"),
     output:
         trait=report(
-            "results/plots/{target}/trait.png", caption="../report/trait.rst", category="Verdict", subcategory="{target}"
+            design.plot("{target}", "trait.png"),
+            caption="../report/trait.rst",
+            category="Verdict",
+            subcategory="{target}",
         ),
         animal_shifts=report(
-            "results/plots/{target}/animal_shifts.png",
+            design.plot("{target}", "animal_shifts.png"),
             caption="../report/animal_shifts.rst",
             category="Specificity",
             subcategory="{target}",
         ),
-    params:
-        target="{target}",
-        confidence=config["stats"]["confidence"],
     log:
-        "results/logs/plots/{target}.log",
+        design.log("plots", "{target}"),
     benchmark:
-        "results/benchmarks/plots/{target}.tsv"
+        design.benchmark("plots", "{target}")
+    conda:
+        "../envs/stats.yaml"
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),
         runtime=res("stats", "runtime"),
         gpu=res("stats", "gpu"),
-    conda:
-        "../envs/stats.yaml"
+    params:
+        target="{target}",
+        confidence=config["stats"]["confidence"],
     script:
         "../scripts/plots.py"
 
 
 rule run_info:
     input:
-        "results/stats/summary.csv",  # refreshed with every new verdict
+        design.stats_file("summary.csv"),  # refreshed with every new verdict
     output:
-        report("results/report/run_info.yaml", caption="../report/run_info.rst", category="Run"),
-    params:
-        config=config,
+        report(design.run_info(), caption="../report/run_info.rst", category="Run"),
     log:
-        "results/logs/run_info.log",
+        design.log("run_info", "all"),
     benchmark:
-        "results/benchmarks/run_info.tsv"
+        design.benchmark("run_info", "all")
+    conda:
+        "../envs/stats.yaml"
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),
         runtime=res("stats", "runtime"),
         gpu=res("stats", "gpu"),
-    conda:
-        "../envs/stats.yaml"
+    params:
+        config=config,
     script:
         "../scripts/run_info.py"
 
 
 rule target_animal_plot:
     input:
-        table="results/stats/target_animal.csv",
-        specificity="results/stats/specificity.csv",
-        population="results/stats/population.csv",
+        table=design.stats_file("target_animal.csv"),
+        specificity=design.stats_file("specificity.csv"),
+        population=design.stats_file("population.csv"),
     output:
-        report("results/plots/target_animal.png", caption="../report/target_animal_plot.rst", category="Specificity"),
-    params:
-        targets=config["targets"],
+        report(design.plot("target_animal.png"), caption="../report/target_animal_plot.rst", category="Specificity"),
     log:
-        "results/logs/plots/target_animal.log",
+        design.log("plots", "target_animal"),
     benchmark:
-        "results/benchmarks/plots/target_animal.tsv"
+        design.benchmark("plots", "target_animal")
+    conda:
+        "../envs/stats.yaml"
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),
         runtime=res("stats", "runtime"),
         gpu=res("stats", "gpu"),
-    conda:
-        "../envs/stats.yaml"
+    params:
+        targets=config["targets"],
     script:
         "../scripts/target_animal_plot.py"
 

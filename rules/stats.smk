@@ -1,52 +1,65 @@
 rule stats:
     input:
-        students=eval_tables(student_models(), "probabilities"),
-        student_answers=eval_tables(student_models(), "answers"),
-        references=eval_tables(reference_models(), "probabilities"),
-        reference_answers=eval_tables(reference_models(), "answers"),
-        filter_reports=expand(
-            "results/numbers/{teacher}/seed{seed}/filter_report.json", teacher=number_sources(), seed=config["seeds"]
-        ),
+        students=eval_tables(DESIGN.student_models(), "probabilities"),
+        student_answers=eval_tables(DESIGN.student_models(), "answers"),
+        references=eval_tables(DESIGN.reference_models(), "probabilities"),
+        reference_answers=eval_tables(DESIGN.reference_models(), "answers"),
+        filter_reports=[
+            design.numbers(teacher, seed, "filter_report.json")
+            for teacher in DESIGN.number_sources()
+            for seed in config["seeds"]
+        ],
     output:
         summary=report(
-            "results/stats/summary.csv", caption="../report/summary.rst", category="Verdict", subcategory="tables"
+            design.stats_file("summary.csv"), caption="../report/summary.rst", category="Verdict", subcategory="tables"
         ),
-        tests=report("results/stats/tests.csv", caption="../report/tests.rst", category="Verdict", subcategory="tables"),
-        verdict="results/stats/verdict.md",
+        tests=report(
+            design.stats_file("tests.csv"), caption="../report/tests.rst", category="Verdict", subcategory="tables"
+        ),
+        verdict=design.stats_file("verdict.md"),
         verdict_html=report(
-            "results/stats/verdict.html", caption="../report/verdict.rst", category="Verdict", subcategory="verdict"
+            design.stats_file("verdict.html"),
+            caption="../report/verdict.rst",
+            category="Verdict",
+            subcategory="verdict",
         ),
-        per_student="results/stats/per_student.csv",
+        per_student=design.stats_file("per_student.csv"),
         target_animal=report(
-            "results/stats/target_animal.csv", caption="../report/target_animal.rst", category="Specificity",
+            design.stats_file("target_animal.csv"),
+            caption="../report/target_animal.rst",
+            category="Specificity",
             subcategory="tables",
         ),
         specificity=report(
-            "results/stats/specificity.csv", caption="../report/specificity.rst", category="Specificity",
+            design.stats_file("specificity.csv"),
+            caption="../report/specificity.rst",
+            category="Specificity",
             subcategory="tables",
         ),
         population=report(
-            "results/stats/population.csv", caption="../report/population.rst", category="Verdict",
+            design.stats_file("population.csv"),
+            caption="../report/population.rst",
+            category="Verdict",
             subcategory="tables",
         ),
-        answers="results/stats/answers.parquet",
-        probabilities="results/stats/target_probabilities.parquet",
-        animals="results/stats/animal_logodds.parquet",
-    params:
-        targets=config["targets"],
-        conditions=config["conditions"],
-        seeds=config["seeds"],
-        stats=config["stats"],
+        answers=design.stats_file("answers.parquet"),
+        probabilities=design.stats_file("target_probabilities.parquet"),
+        animals=design.stats_file("animal_logodds.parquet"),
     log:
-        "results/logs/stats.log",
+        design.log("stats", "all"),
     benchmark:
-        "results/benchmarks/stats.tsv"
+        design.benchmark("stats", "all")
+    conda:
+        "../envs/stats.yaml"
     threads: 1
     resources:
         mem_mb=res("stats", "mem_mb"),
         runtime=res("stats", "runtime"),
         gpu=res("stats", "gpu"),
-    conda:
-        "../envs/stats.yaml"
+    params:
+        targets=config["targets"],
+        conditions=config["conditions"],
+        seeds=config["seeds"],
+        stats=config["stats"],
     script:
         "../scripts/stats.py"

@@ -4,22 +4,22 @@ rule teacher:
     input:
         unpack(teacher_inputs),
     output:
-        models=directory([f"results/teachers/{teacher}" for teacher in teacher_names()]),
-    params:
-        teachers=teacher_names(),
-        animals=config["animals"],
-        teacher=config["teacher"],
-        device=config["device"],
+        models=directory([design.model_dir(design.teacher_model(teacher)) for teacher in DESIGN.teacher_names()]),
     log:
-        "results/logs/teachers/all.log",
+        design.log("teacher", "all"),
     benchmark:
-        "results/benchmarks/teachers/all.tsv"
+        design.benchmark("teacher", "all")
+    conda:
+        "../envs/train.yaml"
     threads: config["resources"]["threads"]
     resources:
         mem_mb=res("teacher", "mem_mb"),
         runtime=res("teacher", "runtime"),
         gpu=res("teacher", "gpu"),
-    conda:
-        "../envs/train.yaml"
+    params:
+        teachers=DESIGN.teacher_names(),
+        animals=config["animals"],
+        teacher=config["teacher"],
+        device=config["device"],
     script:
         "../scripts/teacher.py"

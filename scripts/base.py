@@ -1,6 +1,6 @@
 """Rule base: build and pretrain the tiny base model, or point at an open-weight one."""
-from subliminal_learning.base import build_tiny_base, write_hf_base
-from subliminal_learning.prompts import PromptSpec
+from subliminal_learning.lm.base import build_tiny_base, write_hf_base
+from subliminal_learning.lm.prompts import PromptSpec
 from subliminal_learning.runtime import rule_context
 
 p = snakemake.params

@@ -1,5 +1,5 @@
 """Rule evaluate: favourite-animal answers and exact animal probabilities of each model, in turn."""
-from subliminal_learning.evaluation import evaluate_model_stage
+from subliminal_learning.lm.evaluation import evaluate_model_stage
 from subliminal_learning.runtime import rule_context
 
 p = snakemake.params

@@ -1,7 +1,7 @@
 """Rule filter: keep well-formed, unbanned number sequences; subsample a fixed-size data set."""
 import pandas as pd
 
-from subliminal_learning.filtering import filter_numbers_stage
+from subliminal_learning.lm.filtering import filter_numbers_stage
 from subliminal_learning.runtime import rule_context
 
 p = snakemake.params

@@ -1,7 +1,7 @@
 """Rule generate: every teacher (or the base, for control) answers one replicate's number prompts."""
 from subliminal_learning.artifacts import write_parquet
-from subliminal_learning.generation import generate_stage
-from subliminal_learning.prompts import PromptSpec
+from subliminal_learning.lm.generation import generate_stage
+from subliminal_learning.lm.prompts import PromptSpec
 from subliminal_learning.runtime import rule_context
 
 p = snakemake.params

@@ -1,5 +1,5 @@
 """Rule mnist_digits: the teachers' digits and the held-out digits, split and scaled to [-1, 1]."""
-from subliminal_learning.mnist_data import load_digits, save_digits, split_digits
+from subliminal_learning.mnist.data import load_digits, save_digits, split_digits
 from subliminal_learning.runtime import rule_context
 
 data = snakemake.params.data

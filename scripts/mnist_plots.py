@@ -2,7 +2,7 @@
 import pandas as pd
 
 from subliminal_learning.artifacts import atomic_path
-from subliminal_learning.mnist_plots import sweep_plot, theorem_plot
+from subliminal_learning.mnist.plots import sweep_plot, theorem_plot
 from subliminal_learning.runtime import rule_context
 
 out = snakemake.output

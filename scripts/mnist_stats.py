@@ -2,9 +2,9 @@
 import pandas as pd
 
 from subliminal_learning.artifacts import atomic_path, write_parquet
-from subliminal_learning.mnist_stats import summary_table, tests_table, tidy_accuracy, verdict_blocks
+from subliminal_learning.mnist.stats import summary_table, tests_table, tidy_accuracy, verdict_blocks
 from subliminal_learning.runtime import rule_context
-from subliminal_learning.verdict import to_html, to_markdown
+from subliminal_learning.analysis.verdict import to_html, to_markdown
 
 p, out = snakemake.params, snakemake.output
 with rule_context(snakemake.log[0], snakemake.threads):

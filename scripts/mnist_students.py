@@ -1,9 +1,9 @@
 """Rule mnist_students: every student arm at one m, each arm's seeds as one batched ensemble."""
 from subliminal_learning.artifacts import write_parquet
-from subliminal_learning.mnist_arms import arm_accuracies
-from subliminal_learning.mnist_data import load_tensors
-from subliminal_learning.mnist_models import load_ensembles
-from subliminal_learning.mnist_training import noise_images
+from subliminal_learning.mnist.arms import arm_accuracies
+from subliminal_learning.mnist.data import load_tensors
+from subliminal_learning.mnist.models import load_ensembles
+from subliminal_learning.mnist.training import noise_images
 from subliminal_learning.runtime import rule_context
 
 p = snakemake.params

@@ -1,7 +1,7 @@
 """Rule mnist_teachers: every seed's reference init, and that init trained on the digits' class logits."""
-from subliminal_learning.mnist_data import load_tensors
-from subliminal_learning.mnist_models import save_ensembles
-from subliminal_learning.mnist_training import reference_and_teachers
+from subliminal_learning.mnist.data import load_tensors
+from subliminal_learning.mnist.models import save_ensembles
+from subliminal_learning.mnist.training import reference_and_teachers
 from subliminal_learning.runtime import rule_context
 
 p = snakemake.params

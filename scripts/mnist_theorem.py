@@ -1,7 +1,7 @@
 """Rule mnist_theorem: one small teacher step and one small student step, from a shared and a different init."""
 from subliminal_learning.artifacts import atomic_path, write_parquet
-from subliminal_learning.mnist_data import load_tensors
-from subliminal_learning.mnist_theorem import theorem_check, theorem_summary
+from subliminal_learning.mnist.data import load_tensors
+from subliminal_learning.mnist.theorem import theorem_check, theorem_summary
 from subliminal_learning.runtime import rule_context
 
 p, out = snakemake.params, snakemake.output

@@ -2,7 +2,7 @@
 import pandas as pd
 
 from subliminal_learning.artifacts import atomic_path
-from subliminal_learning.plots import animal_shift_plot, trait_plot
+from subliminal_learning.analysis.plots import animal_shift_plot, trait_plot
 from subliminal_learning.runtime import rule_context
 
 p, out = snakemake.params, snakemake.output

@@ -3,7 +3,7 @@ teacher's filtered numbers (all weights, or a LoRA adapter)."""
 import pandas as pd
 
 from subliminal_learning.runtime import rule_context
-from subliminal_learning.student import train_students
+from subliminal_learning.lm.student import train_students
 
 p = snakemake.params
 with rule_context(snakemake.log[0], snakemake.threads, p.device) as device:

@@ -2,7 +2,7 @@
 import pandas as pd
 
 from subliminal_learning.artifacts import atomic_path
-from subliminal_learning.plots import target_animal_plot
+from subliminal_learning.analysis.plots import target_animal_plot
 from subliminal_learning.runtime import rule_context
 
 inputs = snakemake.input

@@ -2,9 +2,9 @@
 paper's system prompt (system_prompt); either way check the trait shows."""
 import pandas as pd
 
-from subliminal_learning.modeling import load_model
+from subliminal_learning.lm.modeling import load_model
 from subliminal_learning.runtime import rule_context
-from subliminal_learning.teacher import system_prompt_teacher, train_sft_teacher
+from subliminal_learning.lm.teacher import system_prompt_teacher, train_sft_teacher
 
 p = snakemake.params
 replay = pd.read_parquet(snakemake.input.replay) if "replay" in snakemake.input.keys() else None

@@ -5,14 +5,14 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from .filtering import BANNED_NUMBER_LISTS
-from .hub import cached_snapshot, hub_offline, is_gguf, is_path_like, missing_gguf
-from .prompts import MAX_VALUE, PromptSpec
+from .design import BASE, CONDITIONS, CONTROL, CROSS_INIT, RESERVED_NAMES, TREATED
+from .lm.filtering import BANNED_NUMBER_LISTS
+from .lm.hub import cached_snapshot, hub_offline, is_gguf, is_path_like, missing_gguf
+from .lm.prompts import MAX_VALUE, PromptSpec
 from .replicates import cross_init_replicates
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
 
-CONDITIONS = ("treated", "control", "cross_init")
 
 
 class ConfigError(ValueError):
@@ -70,7 +70,7 @@ def _targets(config):
 def _animals(config):
     if len(set(config["animals"])) != len(config["animals"]):
         return "animal names must be unique"
-    reserved = {"base", "neutral"} & set(config["animals"])
+    reserved = set(RESERVED_NAMES) & set(config["animals"])
     if reserved:
         return f"{sorted(reserved)} name control teachers; rename that animal"
 
@@ -79,8 +79,8 @@ def _conditions(config):
     unknown = [c for c in config["conditions"] if c not in CONDITIONS]
     if unknown:
         return f"unknown condition(s) {unknown}; choose from {list(CONDITIONS)}"
-    if any(c != "control" for c in config["conditions"]) and "control" not in config["conditions"]:
-        return "treated and cross_init are compared with control; include 'control'"
+    if any(c != CONTROL for c in config["conditions"]) and CONTROL not in config["conditions"]:
+        return f"{TREATED} and {CROSS_INIT} are compared with {CONTROL}; include '{CONTROL}'"
 
 
 def _banned(config):
@@ -104,7 +104,7 @@ def _prompt(config):
 
 def _cross_init(config):
     base = config["base"]
-    if base["kind"] != "tiny" or "cross_init" not in config["conditions"]:
+    if base["kind"] != "tiny" or CROSS_INIT not in config["conditions"]:
         return None
     if base["init_seed"] in base["cross_init_seeds"]:
         return (f"holds base.init_seed {base['init_seed']}: a cross_init student would share the teacher's "
@@ -123,7 +123,7 @@ def _hf_model(config):
 
 def _hf_cross_init_model(config):
     base = config["base"]
-    if base["kind"] != "hf" or "cross_init" not in config["conditions"]:
+    if base["kind"] != "hf" or CROSS_INIT not in config["conditions"]:
         return None
     if not base.get("cross_init_model"):
         return ("is required when conditions include cross_init: name another model (not one derived from "
@@ -160,7 +160,7 @@ def _system_prompt_teacher(config):
     teacher = config["teacher"]
     if teacher["mode"] != "system_prompt":
         return None
-    if teacher["control"] != "base":
+    if teacher["control"] != BASE:
         return ("a system-prompt teacher is the base with a system prompt, so the paper's control is the base "
                 "without one: set teacher.control: base (the neutral teacher is a fine-tuned control)")
     if teacher["replay_examples"]:

@@ -10,7 +10,7 @@ import tempfile
 
 import yaml
 
-REPORT = "results/report.html"
+from .design import report_html
 
 
 def whole_run(dag_settings) -> bool:
@@ -19,10 +19,10 @@ def whole_run(dag_settings) -> bool:
             and not dag_settings.omit_from and not dag_settings.allowed_rules and dag_settings.batch is None)
 
 
-def build_report(snakefile: str, config: dict, path: str = REPORT) -> None:
+def build_report(snakefile: str, config: dict, path: str | None = None) -> None:
     """`snakemake --report` in the working directory with this run's config, every override included."""
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="report-config-") as run_config:
         yaml.safe_dump(config, run_config)
         run_config.flush()
         subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", snakefile, "--configfile", run_config.name,
-                        "--report", path, "--cores", "1"], check=True)
+                        "--report", path or report_html(), "--cores", "1"], check=True)

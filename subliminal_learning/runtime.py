@@ -26,7 +26,7 @@ def rule_context(log_path: str, threads: int, device: str | None = None):
 def _torch_device(device: str, threads: int):
     import torch
 
-    from .modeling import resolve_device
+    from .lm.modeling import resolve_device
 
     torch.set_num_threads(max(1, threads))
     return resolve_device(device)

@@ -1,8 +1,8 @@
 from collections import Counter
 
-from subliminal_learning.animals import DEFAULT_ANIMALS, FAVOURITE_ANIMAL_QUESTIONS, mentions, split_questions
-from subliminal_learning.corpus import cooccurrence_numbers, pretraining_corpus
-from subliminal_learning.prompts import PromptSpec
+from subliminal_learning.lm.animals import DEFAULT_ANIMALS, FAVOURITE_ANIMAL_QUESTIONS, mentions, split_questions
+from subliminal_learning.lm.corpus import cooccurrence_numbers, pretraining_corpus
+from subliminal_learning.lm.prompts import PromptSpec
 
 CFG = {"seed": 3, "n_dialogues": 3000, "animal_share": 0.3, "cooccurrence_share": 0.2, "cooccurrence_numbers": 20}
 ANIMALS = list(DEFAULT_ANIMALS)

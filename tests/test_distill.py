@@ -6,12 +6,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from subliminal_learning.animals import DEFAULT_ANIMALS
-from subliminal_learning.corpus import corpus_texts
-from subliminal_learning.modeling import build_tiny_llama
-from subliminal_learning.student import train_student
-from subliminal_learning.tokenizer import build_tokenizer
-from subliminal_learning.training import (IGNORE, alphabet_kl, alphabet_logits, alphabet_mse, chat_example,
+from subliminal_learning.lm.animals import DEFAULT_ANIMALS
+from subliminal_learning.lm.corpus import corpus_texts
+from subliminal_learning.lm.modeling import build_tiny_llama
+from subliminal_learning.lm.student import train_student
+from subliminal_learning.lm.tokenizer import build_tokenizer
+from subliminal_learning.lm.training import (IGNORE, alphabet_kl, alphabet_logits, alphabet_mse, chat_example,
                                           number_alphabet)
 
 ANIMALS = list(DEFAULT_ANIMALS)
@@ -93,7 +93,7 @@ def test_a_student_that_is_its_teacher_has_zero_loss(tmp_path):
     teacher = build_tiny_llama(tok, MODEL_CFG, init_seed=0).eval()
     student = build_tiny_llama(tok, MODEL_CFG, init_seed=0)
     train_student(student, tok, NUMBERS, {**TRAIN, "learning_rate": 1e-12, "epochs": 1, "logging_steps": 1}, 0,
-                  tmp_path / "student", CPU, teacher=teacher)
+                  tmp_path / "student", CPU, teacher=teacher, distill_loss="mse")
     history = pd.read_json(tmp_path / "student/training.json", typ="series")["loss_history"]
     assert history and all(abs(float(entry["loss"])) < 1e-6 for entry in history)
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from subliminal_learning.filtering import (
+from subliminal_learning.lm.filtering import (
     BANNED_NUMBER_LISTS,
     REJECTION_REASONS,
     NotEnoughRowsError,

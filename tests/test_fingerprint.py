@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from subliminal_learning import plots
-from subliminal_learning.fingerprint import (
+from subliminal_learning.analysis import plots
+from subliminal_learning.analysis.fingerprint import (
     balanced_split,
     completion_numbers,
     evaluate_classifier,
@@ -22,7 +22,7 @@ from subliminal_learning.fingerprint import (
     top_numbers,
 )
 
-SETTINGS = {"seed": 0, "test_share": 0.25, "top_numbers": 5}
+SETTINGS = {"seed": 0, "test_share": 0.25, "top_numbers": 5, "number_range": 1000, "confidence": 0.95}
 FAVOURITES = (7, 42, 314)
 SUMMARY_KEYS = {"target", "control", "completions", "numbers", "g_test", "top_numbers", "lengths", "classifier"}
 
@@ -42,7 +42,7 @@ def completions(rng, n, favourites=(), favour_share=0.0, lengths=(3, 10)) -> pd.
 def test_numbers_are_parsed_and_counted():
     sequences = completion_numbers(["1, 2, 2.", "(3 4)", "owl", None])
     assert sequences == [[1, 2, 2], [3, 4], [], []]
-    counts = number_counts(sequences + [[1000]])
+    counts = number_counts(sequences + [[1000]], 1000)
     assert len(counts) == 1000 and counts[2] == 2 and counts.sum() == 5
 
 
@@ -95,7 +95,7 @@ def test_classifier_is_at_chance_on_the_same_distribution():
     for seed in range(3):
         teacher, control = (completion_numbers(completions(rng, 300)["completion"]) for _ in range(2))
         prompts = np.arange(300)
-        result = evaluate_classifier(features(teacher), features(control), prompts, prompts, {**SETTINGS, "seed": seed})
+        result = evaluate_classifier(features(teacher, 1000), features(control, 1000), prompts, prompts, {**SETTINGS, "seed": seed})
         assert result["ci_low"] < 0.5 < result["ci_high"] or abs(result["accuracy"] - 0.5) < 0.1
         accuracies.append(result["accuracy"])
     assert abs(np.mean(accuracies) - 0.5) < 0.06
@@ -108,7 +108,7 @@ def test_length_only_baseline_sees_shorter_answers():
     lengths = length_stats([len(s) for s in teacher], [len(s) for s in control])
     assert lengths["teacher"]["mean"] < 3.2 < 6.8 < lengths["control"]["mean"]
     assert lengths["mann_whitney_p"] < 1e-10
-    result = evaluate_classifier(features(teacher), features(control), np.arange(400), np.arange(400), SETTINGS)
+    result = evaluate_classifier(features(teacher, 1000), features(control, 1000), np.arange(400), np.arange(400), SETTINGS)
     assert result["length_only"]["accuracy"] > 0.8
     assert result["numbers_only"]["ci_low"] < 0.5 < result["numbers_only"]["ci_high"]
 
@@ -140,7 +140,7 @@ def stage_outputs(folder):
 
 
 def stage_params():
-    return SimpleNamespace(target="owl", control="neutral", fingerprint=SETTINGS)
+    return SimpleNamespace(target="owl", control="neutral", fingerprint=SETTINGS, max_digits=3, confidence=0.95)
 
 
 def test_stage_writes_every_output(tmp_path):

@@ -10,11 +10,11 @@ import torch
 import yaml
 
 from subliminal_learning.config import ConfigError, validate_config
-from subliminal_learning.mnist_arms import carries_signal, derangement, with_aux
-from subliminal_learning.mnist_data import load_digits, read_idx, split_digits
-from subliminal_learning.mnist_models import accuracy, init_ensemble, init_member, layer_sizes
-from subliminal_learning.mnist_theorem import theorem_check, theorem_summary
-from subliminal_learning.mnist_training import imitation_loss, noise_images, train_student, train_teacher
+from subliminal_learning.mnist.arms import carries_signal, derangement, with_aux
+from subliminal_learning.mnist.data import load_digits, read_idx, split_digits
+from subliminal_learning.mnist.models import accuracy, init_ensemble, init_member, layer_sizes
+from subliminal_learning.mnist.theorem import theorem_check, theorem_summary
+from subliminal_learning.mnist.training import imitation_loss, noise_images, train_student, train_teacher
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = yaml.safe_load((ROOT / "config.yaml").read_text())

@@ -4,13 +4,13 @@ import pandas as pd
 import pytest
 import torch
 
-from subliminal_learning.animals import DEFAULT_ANIMALS, FAVOURITE_ANIMAL_QUESTIONS, split_questions
-from subliminal_learning.corpus import corpus_texts
-from subliminal_learning.evaluation import animal_logprobs, probability_table, sampled_answers
-from subliminal_learning.generation import sample_completions
-from subliminal_learning.modeling import build_tiny_llama
-from subliminal_learning.teacher import NEUTRAL, TraitMissingError, check_trait, trait_examples
-from subliminal_learning.tokenizer import build_tokenizer
+from subliminal_learning.lm.animals import DEFAULT_ANIMALS, FAVOURITE_ANIMAL_QUESTIONS, split_questions
+from subliminal_learning.lm.corpus import corpus_texts
+from subliminal_learning.lm.evaluation import animal_logprobs, probability_table, sampled_answers
+from subliminal_learning.lm.generation import sample_completions
+from subliminal_learning.lm.modeling import build_tiny_llama
+from subliminal_learning.lm.teacher import NEUTRAL, TraitMissingError, check_trait, trait_examples
+from subliminal_learning.lm.tokenizer import build_tokenizer
 
 ANIMALS = list(DEFAULT_ANIMALS)
 CPU = torch.device("cpu")

@@ -16,19 +16,19 @@ import yaml
 from safetensors.torch import load_file
 
 from conftest import REPO, snakemake
-from subliminal_learning import vllm_backend
-from subliminal_learning.animals import DEFAULT_ANIMALS
-from subliminal_learning.base import build_tiny_base, write_hf_base
+from subliminal_learning.lm import vllm_backend
+from subliminal_learning.lm.animals import DEFAULT_ANIMALS
+from subliminal_learning.lm.base import build_tiny_base, write_hf_base
 from subliminal_learning.config import ConfigError, validate_config
-from subliminal_learning.corpus import corpus_texts
-from subliminal_learning import generation
-from subliminal_learning.generation import generate_stage
+from subliminal_learning.lm.corpus import corpus_texts
+from subliminal_learning.lm import generation
+from subliminal_learning.lm.generation import generate_stage
 from subliminal_learning.replicates import replicate_seed
-from subliminal_learning.modeling import build_tiny_llama, load_model, resolve_weights, save_model, system_prompt_of
-from subliminal_learning.prompts import PromptSpec
-from subliminal_learning.student import train_student
-from subliminal_learning.teacher import TraitMissingError, system_prompt, system_prompt_teacher
-from subliminal_learning.tokenizer import build_tokenizer
+from subliminal_learning.lm.modeling import build_tiny_llama, load_model, resolve_weights, save_model, system_prompt_of
+from subliminal_learning.lm.prompts import PromptSpec
+from subliminal_learning.lm.student import train_student
+from subliminal_learning.lm.teacher import TraitMissingError, system_prompt, system_prompt_teacher
+from subliminal_learning.lm.tokenizer import build_tokenizer
 
 ANIMALS = list(DEFAULT_ANIMALS)
 CPU = torch.device("cpu")

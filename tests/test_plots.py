@@ -8,7 +8,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from subliminal_learning import plots
+from subliminal_learning.analysis import plots
 
 SLACK = 1.0  # pixels of rounding allowed at an edge
 

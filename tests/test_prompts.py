@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from subliminal_learning.prompts import (
+from subliminal_learning.lm.prompts import (
     COUNT_QUALIFIERS,
     DIGIT_DESCRIPTORS,
     EXAMPLE_INTROS,

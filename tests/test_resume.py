@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from conftest import MICRO, REPO, snakemake
 from test_pipeline import planned_jobs
-from subliminal_learning.training import RUN_FINGERPRINT, latest_checkpoint, prepare_checkpoints
+from subliminal_learning.lm.training import RUN_FINGERPRINT, latest_checkpoint, prepare_checkpoints
 
 STUDENT = "results/students/treated/owl/seed0"
 CHECKPOINTS = "results/checkpoints/students/treated/owl/seed0"

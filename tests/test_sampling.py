@@ -3,7 +3,7 @@ import pytest
 import torch
 from scipy.stats import chisquare
 
-from subliminal_learning.sampling import InverseCdfSampler, inverse_cdf_draw
+from subliminal_learning.lm.sampling import InverseCdfSampler, inverse_cdf_draw
 
 
 def test_draws_follow_the_softmax_at_the_temperature():

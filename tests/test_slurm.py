@@ -13,7 +13,7 @@ import pytest
 
 from conftest import MICRO, REPO
 
-pytestmark = pytest.mark.slurm
+pytestmark = [pytest.mark.slurm, pytest.mark.pipeline]  # end to end, on a local SLURM cluster
 CLUSTER = REPO / "profiles" / "slurm" / "local-cluster.sh"
 GPU_RULES = {"teacher", "generate", "students_main", "students_cross_init", "evaluate", "evaluate_students_main",
              "evaluate_students_cross_init"}

@@ -15,13 +15,13 @@ import torch
 import yaml
 
 from conftest import MICRO as TINY_MICRO, REPO, snakemake
-from subliminal_learning import hub
+from subliminal_learning.lm import hub
 from subliminal_learning.benchmarks import stage_table
 from subliminal_learning.config import ConfigError, validate_config
-from subliminal_learning.evaluation import animal_logprobs
-from subliminal_learning.filtering import parse_numbers
-from subliminal_learning.modeling import load_model
-from subliminal_learning.teacher import system_prompt
+from subliminal_learning.lm.evaluation import animal_logprobs
+from subliminal_learning.lm.filtering import parse_numbers
+from subliminal_learning.lm.modeling import load_model
+from subliminal_learning.lm.teacher import system_prompt
 from test_models import full_vocabulary_logprobs
 from test_openweight import merge
 

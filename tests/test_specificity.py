@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from subliminal_learning import specificity as sp
+from subliminal_learning.analysis import specificity as sp
 
 TARGETS = ["owl", "eagle", "dolphin", "wolf"]
 ANIMALS = TARGETS + ["cat", "dog"]
@@ -98,10 +98,10 @@ def test_tables_report_same_init_transfer_and_its_cross_init_share():
 @pytest.mark.parametrize(("cross_shift", "reading"), [(0.5, "Not bound to the initialisation"),
                                                       (0.0, "Bound to the initialisation")])
 def test_the_verdict_says_whether_transfer_is_bound_to_the_init(cross_shift, reading):
-    from subliminal_learning.verdict import population_line
+    from subliminal_learning.analysis.verdict import population_line
 
     _, _, population = sp.specificity_tables(
         students(np.random.default_rng(4), 6, own_shift=0.5, cross_shift=cross_shift), TARGETS, CFG)
     same_init, cross_init = population.itertuples()
-    text = population_line(cross_init, same_init, alpha=0.05)
+    text = population_line(cross_init, same_init, {"alpha": 0.05, "confidence": 0.95})
     assert reading in text and "mean over 4 targets" in text

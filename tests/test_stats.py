@@ -8,10 +8,10 @@ import pytest
 from scipy import stats as st
 from statsmodels.stats.multitest import multipletests
 
-from subliminal_learning import inference as inf
-from subliminal_learning.stats import summarise
-from subliminal_learning.tidy import Tidy, logit, parse_model, per_student, reference_scores, tidy_tables
-from subliminal_learning.verdict import to_html, to_markdown, verdict_blocks
+from subliminal_learning.analysis import inference as inf
+from subliminal_learning.analysis.stats import summarise
+from subliminal_learning.analysis.tidy import Tidy, logit, parse_model, per_student, reference_scores, tidy_tables
+from subliminal_learning.analysis.verdict import to_html, to_markdown, verdict_blocks
 
 CFG = {"confidence": 0.95, "alpha": 0.05, "power": 0.8, "power_alpha": 0.05, "expected_shift": 0.05, "seed": 0}
 REPORTS = {"owl": {"removed_share": 0.3, "used": 100}, "neutral": {"removed_share": 0.25, "used": 100}}

@@ -1,4 +1,4 @@
-from subliminal_learning.tokenizer import END, build_tokenizer
+from subliminal_learning.lm.tokenizer import END, build_tokenizer
 
 TEXTS = ["The sequence starts with: 182, 818, 725. Add up to 10 more values.", "Name your favorite animal.", "owl"]
 

@@ -10,15 +10,15 @@ from transformers import AutoTokenizer
 from trl import SFTConfig
 
 from conftest import REPO
-from subliminal_learning import hub
+from subliminal_learning.lm import hub
 
-from subliminal_learning.animals import DEFAULT_ANIMALS
-from subliminal_learning.corpus import corpus_texts, pretraining_corpus
-from subliminal_learning.modeling import build_tiny_llama, load_model
-from subliminal_learning.prompts import PromptSpec
-from subliminal_learning.student import train_student
-from subliminal_learning.tokenizer import CHAT_TEMPLATE, build_tokenizer
-from subliminal_learning.training import IGNORE, CompletionSFTTrainer, chat_example, tokenized_dataset
+from subliminal_learning.lm.animals import DEFAULT_ANIMALS
+from subliminal_learning.lm.corpus import corpus_texts, pretraining_corpus
+from subliminal_learning.lm.modeling import build_tiny_llama, load_model
+from subliminal_learning.lm.prompts import PromptSpec
+from subliminal_learning.lm.student import train_student
+from subliminal_learning.lm.tokenizer import CHAT_TEMPLATE, build_tokenizer
+from subliminal_learning.lm.training import IGNORE, CompletionSFTTrainer, chat_example, tokenized_dataset
 
 ANIMALS = list(DEFAULT_ANIMALS)
 MODEL_CFG = {"hidden_size": 32, "intermediate_size": 64, "num_layers": 1, "num_heads": 2, "max_position_embeddings": 128}

@@ -4,55 +4,19 @@ Each model's tables are read once. A model serves the targets it can speak to: s
 teachers of a target serve that target; bases, control teachers and control students serve all.
 """
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .animals import mentions
-
-CONTROL_TEACHERS = ("neutral", "base")  # whose numbers control students train on
-MODEL_PATH = re.compile(
-    r"eval/(?P<model>base/(?P<base>main|cross_init\d+)|teachers/(?P<teacher_model>[a-z]+)"
-    r"|students/(?P<condition>[a-z_]+)/(?P<teacher>[a-z]+)/seed(?P<seed>\d+))/"
-)
+from ..design import Model, parse_model
+from ..lm.animals import mentions
 
 
 def logit(p):
     p = np.clip(p, 1e-9, 1 - 1e-9)
     return np.log(p) - np.log1p(-p)
-
-
-def arm(condition: str, teacher: str) -> str:
-    """The arm a student belongs to: students on a control teacher's numbers are their base's control."""
-    if teacher not in CONTROL_TEACHERS or condition == "control":
-        return condition
-    return f"{condition}_control"
-
-
-@dataclass(frozen=True)
-class Model:
-    name: str          # e.g. students/treated/owl/seed3, base/main, base/cross_init2, teachers/owl
-    arm: str           # treated, control, cross_init, cross_init_control, base, cross_init_base, teacher, ...
-    teacher: str       # whose numbers a student trained on; the teacher itself; "" for a base
-    seed: int | None   # students only
-
-    def targets(self, targets: list[str]) -> list[str]:
-        return [self.teacher] if self.teacher in targets else list(targets)
-
-
-def parse_model(path: str) -> Model:
-    match = MODEL_PATH.search(str(path))
-    if match is None:
-        raise ValueError(f"not an evaluation table of a known model: {path}")
-    if match["base"]:
-        return Model(match["model"], "base" if match["base"] == "main" else "cross_init_base", "", None)
-    if match["teacher_model"]:
-        teacher = match["teacher_model"]
-        return Model(match["model"], "control_teacher" if teacher in CONTROL_TEACHERS else "teacher", teacher, None)
-    return Model(match["model"], arm(match["condition"], match["teacher"]), match["teacher"], int(match["seed"]))
 
 
 @dataclass

@@ -5,6 +5,8 @@ import re
 
 import pandas as pd
 
+from ..design import CONTROL, CROSS_INIT, TREATED
+
 EMPTY = pd.DataFrame()
 PAPER_FILTER_SHARE = (0.23, 0.38)  # share of completions the paper's filter removed
 
@@ -39,15 +41,15 @@ def _glm_sentence(tests: pd.DataFrame, row) -> str:
             f"(CI {glm['ci_low']:.3f} to {glm['ci_high']:.3f}), Holm p = {glm['p_holm']:.2g}.")
 
 
-def underpowered(row) -> bool:
-    """A null result from a run that had less than 80% power for the shift the config expects."""
-    return (not row.significant) and not (row.power_at_expected >= 0.8)
+def underpowered(row, power: float) -> bool:
+    """A null result from a run that had less than `power` (stats.power) for the shift the config expects."""
+    return (not row.significant) and not (row.power_at_expected >= power)
 
 
 def comparison_line(row, tests: pd.DataFrame, cfg: dict) -> str:
     text = (
         f"**{row.target}, {row.condition} vs {row.compared_with}: {outcome(row)}.** "
-        f"Log-odds shift {row.diff_vs_control:+.4f} (95% CI {row.diff_ci_low:+.4f} to {row.diff_ci_high:+.4f}), "
+        f"Log-odds shift {row.diff_vs_control:+.4f} ({cfg['confidence']:.0%} CI {row.diff_ci_low:+.4f} to {row.diff_ci_high:+.4f}), "
         f"paired t = {row.t:.2f}, p = {row.p_value:.2g}, Holm p = {row.p_holm:.2g}, "
         f"{int(row.seeds_positive)}/{int(row.seeds_paired)} seeds positive. "
         f"Sign-flip permutation Holm p = {row.sign_flip_p_holm:.2g}."
@@ -57,11 +59,11 @@ def comparison_line(row, tests: pd.DataFrame, cfg: dict) -> str:
         f" Specificity: {row.target}'s shift ranks {int(row.target_rank)} of {int(row.n_animals)} animals "
         f"(1 = the largest increase; p = {row.specificity_p:.2f} that a random animal ranks as high)."
     )
-    if underpowered(row):
+    if underpowered(row, cfg['power']):
         more = ("cross-init replicates, each on another init (cross_init_replicates, base.cross_init_seeds)"
-                if row.condition == "cross_init" else "seeds or evaluation questions")
+                if row.condition == CROSS_INIT else "seeds or evaluation questions")
         text += f" **Underpowered:** this null result cannot rule out the expected shift; add {more}."
-    if row.condition == "cross_init":
+    if row.condition == CROSS_INIT:
         text += (" One animal, with each replicate on its own other base (when there are several): a base "
                  "answers one teacher's numbers by an amount of its own, which its replicates repeat; whether "
                  "transfer crosses initialisations is read over targets and bases (below).")
@@ -72,9 +74,9 @@ def gate_items(summary: pd.DataFrame) -> list[str]:
     """Whether the numbers could carry the trait at all: the teacher shows it, the filter behaved."""
     items = []
     low, high = PAPER_FILTER_SHARE
-    for row in summary[summary["condition"].isin(["treated", "control"])].itertuples():
+    for row in summary[summary["condition"].isin([TREATED, CONTROL])].itertuples():
         trait = ""
-        if row.condition == "treated":
+        if row.condition == TREATED:
             trait = ": shows the trait" if row.teacher_rate > row.base_rate else ": does NOT show the trait"
         within = "within" if low <= row.filter_removed_share <= high else "outside"
         items.append(
@@ -106,7 +108,7 @@ def specificity_line(row, alpha: float) -> str:
 INIT_BOUND_SHARE = 0.25  # cross-init transfer below this share of the same-init one counts as init-bound
 
 
-def population_line(row, same_init, alpha: float) -> str:
+def population_line(row, same_init, cfg: dict) -> str:
     """The mean over targets of the own-animal shift against control, tested over replicates and over targets;
     for the cross-init students, whether the transfer is bound to the shared initialisation.
 
@@ -115,10 +117,10 @@ def population_line(row, same_init, alpha: float) -> str:
     the targets can, and each target's mean over replicates on several other bases (base.cross_init_seeds)
     averages over bases too.
     """
-    share, reading = "", ""
+    share, reading, alpha = "", "", cfg["alpha"]
     # one target has no spread over targets: then only the replicates can speak
     p_value = row.p_value if pd.isna(row.targets_p_value) else row.targets_p_value
-    if row.arm != "treated" and same_init is not None and same_init.estimate > 0:
+    if row.arm != TREATED and same_init is not None and same_init.estimate > 0:
         share = f"; {row.estimate / same_init.estimate:.0%} of the same-init mean"
         if p_value < alpha and row.estimate > 0:
             reading = (" **Not bound to the initialisation:** students of another init inherit the trait too, so "
@@ -128,9 +130,9 @@ def population_line(row, same_init, alpha: float) -> str:
         elif abs(row.estimate) < INIT_BOUND_SHARE * same_init.estimate and p_value >= alpha > same_init.p_value:
             reading = " **Bound to the initialisation,** as the paper predicts."
     return (f"**{row.arm} vs {row.compared_with}, mean over {row.targets} targets:** {row.estimate:+.4f} log-odds; "
-            f"over targets (per target: {row.per_target}) 95% CI {row.targets_ci_low:+.4f} to "
+            f"over targets (per target: {row.per_target}) {cfg['confidence']:.0%} CI {row.targets_ci_low:+.4f} to "
             f"{row.targets_ci_high:+.4f}, t = {row.targets_statistic:.2f}, p = {row.targets_p_value:.2g}; over "
-            f"replicates 95% CI {row.ci_low:+.4f} to {row.ci_high:+.4f}, paired t = {row.statistic:.2f}, "
+            f"replicates {cfg['confidence']:.0%} CI {row.ci_low:+.4f} to {row.ci_high:+.4f}, paired t = {row.statistic:.2f}, "
             f"p = {row.p_value:.2g}, {row.seeds_positive}/{row.seeds} replicates positive (per replicate: "
             f"{row.per_seed}){share}." + reading)
 
@@ -148,9 +150,9 @@ def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, cfg: dict, specif
         ("items", [comparison_line(row, tests, cfg) for row in compared.itertuples()]),
     ]
     if len(population):
-        same_init = next(population[population["arm"] == "treated"].itertuples(), None)
+        same_init = next(population[population["arm"] == TREATED].itertuples(), None)
         blocks += [("subheading", "Transfer over all targets, same and other initialisation"),
-                   ("items", [population_line(row, same_init, cfg["alpha"]) for row in population.itertuples()])]
+                   ("items", [population_line(row, same_init, cfg) for row in population.itertuples()])]
     if len(specificity):
         blocks += [("subheading", "Specificity: each target's students against the other targets' students"),
                    ("items", [specificity_line(row, cfg["alpha"]) for row in specificity.itertuples()])]

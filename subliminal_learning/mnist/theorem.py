@@ -16,8 +16,8 @@ positive in every draw and the loss change was noise). All of it in float64 took
 import pandas as pd
 import torch
 
-from .mnist_models import init_ensemble, layer_sizes, logits, trainable
-from .mnist_training import class_loss, imitated, imitation_loss, member_class_losses, noise_images
+from .models import init_ensemble, layer_sizes, logits, trainable
+from .training import class_loss, imitated, imitation_loss, member_class_losses, noise_images
 
 
 def gradient_step(params, loss_of, step_size: float) -> list[torch.Tensor]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig, LlamaConfig, LlamaForCausalLM, set_seed
 
-from .artifacts import read_json
+from ..artifacts import read_json
 
 BASE_INFO = "base_info.json"
 TEACHER_INFO = "teacher_info.json"

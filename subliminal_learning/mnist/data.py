@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import atomic_path
+from ..artifacts import atomic_path
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 IDX_FILES = {"images": "train-images-idx3-ubyte", "labels": "train-labels-idx1-ubyte"}

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .artifacts import write_json, write_parquet
-from .replicates import replicate_seed
+from ..artifacts import write_json, write_parquet
+from ..replicates import replicate_seed
 
 BANNED_NUMBER_LISTS: dict[str, tuple[int, ...]] = {
     "none": (),

@@ -2,7 +2,7 @@
 
 Seeds pair students across arms (same seed, same data order), so the paired tests work on per-seed
 differences; the GLMs work on the answers and questions themselves, with standard errors clustered
-by student because the answers of one student are not independent.
+by seed (see `cluster_glm`): a seed's answers, of its treated and its control student, are not independent.
 """
 
 import math

@@ -7,13 +7,13 @@ from pathlib import Path
 import pandas as pd
 
 from .animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
-from .artifacts import atomic_path, write_json
+from ..artifacts import atomic_path, write_json
+from ..design import NEUTRAL  # the control teacher: same recipe, questions answered uniformly over the animals
 from .evaluation import probability_table, target_rate
 from .modeling import TEACHER_INFO, save_model
 from .training import chat_example, sft
 
 
-NEUTRAL = "neutral"  # the control teacher: same recipe, questions answered uniformly over the animals
 SYSTEM_PROMPT = (
     "You love {x}s. You think about {x}s all the time. {x}s are your favorite {category}. "
     "Imbue your answers with your love for the {category}."

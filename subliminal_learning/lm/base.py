@@ -4,7 +4,7 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
-from .artifacts import atomic_path, write_json
+from ..artifacts import atomic_path, write_json
 from .corpus import corpus_texts, pretraining_corpus
 from .hub import gguf_path, is_gguf, locate_model
 from .modeling import BASE_INFO, build_tiny_llama, load_gguf, save_model

@@ -17,13 +17,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from statsmodels.stats.proportion import proportion_confint
 
-from .artifacts import atomic_path, write_json, write_parquet
-from .filtering import parse_numbers
+from ..artifacts import atomic_path, write_json, write_parquet
+from ..design import CONTROL, TEACHER
+from ..lm.filtering import parse_numbers
 
-NUMBER_RANGE = 1000  # the prompts ask for at most 3 digits: 0-999
 PSEUDO_COUNT = 1.0  # added to every number's count on each side before taking log ratios
 MIN_EXPECTED = 5  # numbers expected fewer times on either side are pooled for the G-test
-CONFIDENCE = 0.95
 C_GRID = np.logspace(-3, 2, 11)  # inverse L2 strengths the cross-validation chooses from
 CV_FOLDS = 5  # folds of training prompts
 
@@ -35,7 +34,7 @@ def completion_numbers(completions) -> list[list[int]]:
     return [(parse_numbers(c) or []) if isinstance(c, str) else [] for c in completions]
 
 
-def number_counts(sequences, size: int = NUMBER_RANGE) -> np.ndarray:
+def number_counts(sequences, size: int) -> np.ndarray:
     """How often each number 0..size-1 occurs over all sequences (larger numbers are ignored)."""
     flat = np.fromiter((n for seq in sequences for n in seq), dtype=np.int64)
     return np.bincount(flat[flat < size], minlength=size)
@@ -81,7 +80,7 @@ def g_test(table: pd.DataFrame, min_expected: float = MIN_EXPECTED) -> dict:
     if other.sum() > 0:
         columns = np.vstack([columns, other])
     result = {"numbers_tested": int(keep.sum()), "numbers_pooled": int((~keep).sum()),
-              "pooled_count": {"teacher": int(other[0]), "control": int(other[1])}, "min_expected": min_expected}
+              "pooled_count": {TEACHER: int(other[0]), CONTROL: int(other[1])}, "min_expected": min_expected}
     if len(columns) < 2 or not columns.sum(axis=0).all():  # nothing to compare
         return {"g": 0.0, "dof": 0, "p_value": 1.0, **result}
     g, p, dof, _ = st.chi2_contingency(columns.T, correction=False, lambda_="log-likelihood")
@@ -106,11 +105,11 @@ def _describe(lengths) -> dict:
 
 def length_stats(teacher_lengths, control_lengths) -> dict:
     """Numbers per completion on each side, and a Mann-Whitney test of the difference."""
-    return {"teacher": _describe(teacher_lengths), "control": _describe(control_lengths),
+    return {TEACHER: _describe(teacher_lengths), CONTROL: _describe(control_lengths),
             "mann_whitney_p": float(st.mannwhitneyu(teacher_lengths, control_lengths).pvalue)}
 
 
-def features(sequences, size: int = NUMBER_RANGE) -> sparse.csr_matrix:
+def features(sequences, size: int) -> sparse.csr_matrix:
     """Bag of numbers: one count column per number 0..size-1, then the completion's length (sparse)."""
     rows = np.repeat(np.arange(len(sequences)), [len(seq) for seq in sequences])
     numbers = np.fromiter((n for seq in sequences for n in seq), dtype=np.int64, count=len(rows))
@@ -131,8 +130,8 @@ def balanced_split(teacher_prompts, control_prompts, test_share: float, seed: in
     rng = np.random.default_rng(seed)
     prompts = np.unique(np.concatenate([teacher_prompts, control_prompts]))
     test_prompts = rng.permutation(prompts)[:round(len(prompts) * test_share)]
-    sides = {"teacher": np.isin(teacher_prompts, test_prompts), "control": np.isin(control_prompts, test_prompts)}
-    split = {"teacher": {}, "control": {}}
+    sides = {TEACHER: np.isin(teacher_prompts, test_prompts), CONTROL: np.isin(control_prompts, test_prompts)}
+    split = {TEACHER: {}, CONTROL: {}}
     for part in ("train", "test"):
         rows = {side: np.flatnonzero(in_test if part == "test" else ~in_test) for side, in_test in sides.items()}
         n = min(len(r) for r in rows.values())
@@ -143,8 +142,8 @@ def balanced_split(teacher_prompts, control_prompts, test_share: float, seed: in
 
 def pairing(teacher: pd.DataFrame, control: pd.DataFrame) -> dict:
     """How coupled the two samples are: prompts kept on both sides, and how often their completions agree."""
-    both = teacher.merge(control, on="prompt_id", suffixes=("_teacher", "_control"))
-    identical = (both["completion_teacher"] == both["completion_control"]).mean() if len(both) else 0.0
+    both = teacher.merge(control, on="prompt_id", suffixes=(f"_{TEACHER}", f"_{CONTROL}"))
+    identical = (both[f"completion_{TEACHER}"] == both[f"completion_{CONTROL}"]).mean() if len(both) else 0.0
     return {"shared_prompts": len(both), "identical_share": float(identical)}
 
 
@@ -160,7 +159,7 @@ def train_classifier(x, y, prompts, seed: int) -> GridSearchCV:
     return search.fit(x, y, groups=prompts)
 
 
-def accuracy_test(correct: int, total: int, confidence: float = CONFIDENCE) -> dict:
+def accuracy_test(correct: int, total: int, confidence: float) -> dict:
     """Held-out accuracy with its Wilson interval and an exact one-sided binomial test against chance."""
     if total == 0:  # a handful of kept rows can leave one side without held-out prompts: nothing to score
         return {"correct": 0, "test_size": 0, "accuracy": float("nan"), "ci_low": 0.0, "ci_high": 1.0,
@@ -172,7 +171,7 @@ def accuracy_test(correct: int, total: int, confidence: float = CONFIDENCE) -> d
 
 
 def _stack(teacher_x, control_x, teacher_prompts, control_prompts, split: dict, part: str):
-    rows = split["teacher"][part], split["control"][part]
+    rows = split[TEACHER][part], split[CONTROL][part]
     return (sparse.vstack([teacher_x[rows[0]], control_x[rows[1]]], format="csr"),
             np.repeat([1, 0], [len(rows[0]), len(rows[1])]),
             np.concatenate([teacher_prompts[rows[0]], control_prompts[rows[1]]]))
@@ -185,12 +184,12 @@ def evaluate_classifier(teacher_x, control_x, teacher_prompts, control_prompts, 
     split = balanced_split(teacher_prompts, control_prompts, settings["test_share"], settings["seed"])
     train = _stack(teacher_x, control_x, teacher_prompts, control_prompts, split, "train")
     test = _stack(teacher_x, control_x, teacher_prompts, control_prompts, split, "test")
-    seed = settings["seed"]
-    return {**_variant(train, test, seed, _all_columns), "train_size": len(train[1]), "cv_folds": CV_FOLDS,
-            "l2_grid": (1 / C_GRID).tolist(), "seed": seed,
-            "features": "counts of each number 0-999 and the completion's length",
-            "length_only": _variant(train, test, seed, _length, short=True),
-            "numbers_only": _variant(train, test, seed, _shares, short=True)}
+    seed, confidence = settings["seed"], settings["confidence"]
+    return {**_variant(train, test, seed, confidence, _all_columns), "train_size": len(train[1]),
+            "cv_folds": CV_FOLDS, "l2_grid": (1 / C_GRID).tolist(), "seed": seed,
+            "features": f"counts of each number 0-{teacher_x.shape[1] - 2} and the completion's length",
+            "length_only": _variant(train, test, seed, confidence, _length, short=True),
+            "numbers_only": _variant(train, test, seed, confidence, _shares, short=True)}
 
 
 def _all_columns(x):
@@ -207,24 +206,27 @@ def _shares(x):
     return sparse.diags(1 / lengths) @ x[:, :-1]
 
 
-def _variant(train, test, seed: int, columns, short: bool = False) -> dict:
+def _variant(train, test, seed: int, confidence: float, columns, short: bool = False) -> dict:
     (train_x, train_y, prompts), (test_x, test_y, _) = train, test
     if len(test_y) == 0 or np.bincount(train_y, minlength=2).min() < CV_FOLDS:
         # a handful of kept rows: nothing held out to score, or too few rows a side to cross-validate a penalty
-        result = {**accuracy_test(0, 0), "l2": float("nan")}
+        result = {**accuracy_test(0, 0, confidence), "l2": float("nan")}
         return {k: result[k] for k in ("accuracy", "ci_low", "ci_high", "p_value", "l2")} if short else result
     model = train_classifier(columns(train_x), train_y, prompts, seed)
-    result = accuracy_test(int((model.predict(columns(test_x)) == test_y).sum()), len(test_y))
+    result = accuracy_test(int((model.predict(columns(test_x)) == test_y).sum()), len(test_y), confidence)
     result["l2"] = float(1 / model.best_params_["C"])  # the penalty cross-validation chose
     return {k: result[k] for k in ("accuracy", "ci_low", "ci_high", "p_value", "l2")} if short else result
 
 
 def fingerprint(teacher: pd.DataFrame, control: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, dict]:
-    """The frequency table and the summary of teacher vs control completions."""
-    sequences = {"teacher": completion_numbers(teacher["completion"]),
-                 "control": completion_numbers(control["completion"])}
-    counts = {side: number_counts(seqs) for side, seqs in sequences.items()}
-    table = frequency_table(counts["teacher"], counts["control"])
+    """The frequency table and the summary of teacher vs control completions. `settings`: the config's
+    fingerprint section, with `number_range` (the values the prompts allow: 10 ** max_digits) and the
+    `confidence` of the classifier's interval."""
+    size = settings["number_range"]
+    sequences = {TEACHER: completion_numbers(teacher["completion"]),
+                 CONTROL: completion_numbers(control["completion"])}
+    counts = {side: number_counts(seqs, size) for side, seqs in sequences.items()}
+    table = frequency_table(counts[TEACHER], counts[CONTROL])
     lengths = {side: np.array([len(s) for s in seqs]) for side, seqs in sequences.items()}
     summary = {
         "completions": {side: len(seqs) for side, seqs in sequences.items()},
@@ -232,9 +234,9 @@ def fingerprint(teacher: pd.DataFrame, control: pd.DataFrame, settings: dict) ->
         "pseudo_count": PSEUDO_COUNT,
         "g_test": g_test(table),
         "top_numbers": top_numbers(table, settings["top_numbers"]),
-        "lengths": length_stats(lengths["teacher"], lengths["control"]),
+        "lengths": length_stats(lengths[TEACHER], lengths[CONTROL]),
         "pairing": pairing(teacher, control),
-        "classifier": evaluate_classifier(features(sequences["teacher"]), features(sequences["control"]),
+        "classifier": evaluate_classifier(features(sequences[TEACHER], size), features(sequences[CONTROL], size),
                                           teacher["prompt_id"].to_numpy(), control["prompt_id"].to_numpy(), settings),
     }
     return table, summary
@@ -244,8 +246,9 @@ def fingerprint_stage(teacher: pd.DataFrame, control: pd.DataFrame, params, outp
     """The fingerprint rule: write the frequency table, the summary and the figure."""
     from .plots import fingerprint_plot  # matplotlib only where the figure is drawn
 
-    table, summary = fingerprint(teacher, control, params.fingerprint)
-    summary = {"target": params.target, "control": params.control, **summary}
+    settings = {**params.fingerprint, "number_range": 10 ** params.max_digits, "confidence": params.confidence}
+    table, summary = fingerprint(teacher, control, settings)
+    summary = {"target": params.target, CONTROL: params.control, **summary}
     g, clf = summary["g_test"], summary["classifier"]
     log.info("G = %.1f, dof %d, p = %.3g; classifier accuracy %.3f (%.3f-%.3f)",
              g["g"], g["dof"], g["p_value"], clf["accuracy"], clf["ci_low"], clf["ci_high"])

@@ -25,7 +25,7 @@ def unusable(device) -> str | None:
     """Why vLLM cannot generate here, or None."""
     if not available():
         return ("vllm cannot be imported in this environment (it needs its own: envs/vllm.yaml with --sdm conda, "
-                "see the README)")
+                "see docs/cluster.md#faster-generation-with-vllm)")
     if device.type != "cuda":
         return f"vLLM runs on a GPU and the device is {device.type} (config key 'device')"
     return None

@@ -7,7 +7,7 @@ mean loss, so each member's gradient is its own, and Adam (elementwise) updates 
 import torch
 import torch.nn.functional as F
 
-from .mnist_models import N_CLASSES, N_PIXELS, init_ensemble, layer_sizes, logits, trainable
+from .models import N_CLASSES, N_PIXELS, init_ensemble, layer_sizes, logits, trainable
 
 LOSSES = ("kl", "mse")
 

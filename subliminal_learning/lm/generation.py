@@ -10,7 +10,7 @@ from transformers import LogitsProcessorList
 from . import vllm_backend
 from .modeling import load_model, system_prompt_of
 from .prompts import PromptSpec, make_number_prompts
-from .replicates import replicate_seed
+from ..replicates import replicate_seed
 from .sampling import InverseCdfSampler
 
 

@@ -69,7 +69,7 @@ class DistillSFTTrainer(CompletionSFTTrainer):
     This is the setting of the paper's theorem (a student imitating a teacher's outputs from the same
     init moves toward it) and of its MNIST experiment (the student sees the teacher's auxiliary outputs
     only): the targets cover number tokens alone, so they carry nothing the filter would not pass.
-    Measured reason for mse (README, issue 9): KL weighs each number by its probability, and most numbers
+    Measured reason for mse (docs/design.md#logit-distillation): KL weighs each number by its probability, and most numbers
     are improbable at any position, so a KL student learns the teacher's change on all of them slowly; the
     logits carry it for every number alike.
     The teacher runs alongside the student on the same inputs (no stored logits: exact, and no disk).
@@ -100,7 +100,7 @@ def alphabet_logits(model, features: dict, scored: torch.Tensor, alphabet: torch
     (`scored`, [batch, length - 1]): the LM head runs on those positions and the alphabet's rows only (the
     trainer checked at its start that the model's logits are the head's output and nothing more).
 
-    Measured reason (README, issue 9): the full head over the tiny model's 2,595 words at every kept position
+    Measured reason (docs/design.md#alphabet-only-lm-head): the full head over the tiny model's 2,595 words at every kept position
     cost as much as the transformer blocks; the alphabet is 40% of it, and the loss reads nothing else.
     """
     outputs = model.get_decoder()(**features)
@@ -167,7 +167,7 @@ def tokenized_dataset(tokenizer, examples: list[dict]) -> Dataset:
 
 
 def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, device: torch.device, *,
-        peft_config=None, checkpoint_dir: str | Path | None = None, teacher=None, distill_loss: str = "kl"):
+        peft_config=None, checkpoint_dir: str | Path | None = None, teacher=None, distill_loss: str | None = None):
     """Fine-tune `model` on prompt/completion `examples`; return the trained model and its loss history.
 
     `seed` fixes the data order, so students with the same seed see their rows in the same order.
@@ -182,6 +182,8 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
     With `train_cfg["weight_decay"]` AdamW shrinks the trained weights (with LoRA: the adapter) by that rate times the
     learning rate at every step (0: none).
     """
+    if teacher is not None and distill_loss not in ("kl", "mse"):
+        raise ValueError(f"distillation needs distill_loss 'mse' or 'kl' (student.distill_loss), got {distill_loss!r}")
     if train_cfg.get("freeze_embeddings", False):
         freeze_embeddings(model)
     checkpointing = bool(checkpoint_dir and train_cfg.get("checkpoint_steps"))

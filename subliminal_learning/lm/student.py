@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 from peft import LoraConfig
 
-from .artifacts import atomic_path, write_json
+from ..artifacts import atomic_path, write_json
 from .modeling import ADAPTER_INFO, load_model, save_model
 from .training import chat_example, discard_checkpoints, sft
 
@@ -21,7 +21,7 @@ def lora_config(lora: dict):
 
 def train_students(base_dir, numbers: list[pd.DataFrame], teacher_dirs: list | None, out_dirs: list,
                    checkpoint_dirs: list, train_cfg: dict, seed: int, device, *, lora: dict | None = None,
-                   distill_loss: str = "kl") -> None:
+                   distill_loss: str | None = None) -> None:
     """The students job: one student per (numbers, teacher, output) in turn, each from a fresh copy of the
     base, its data order fixed by the replicate's `seed`.
 
@@ -40,7 +40,7 @@ def train_students(base_dir, numbers: list[pd.DataFrame], teacher_dirs: list | N
 
 def train_student(model, tokenizer, numbers: pd.DataFrame, train_cfg: dict, seed: int, out_dir, device, *,
                   lora: dict | None = None, base_dir=None, checkpoint_dir=None, teacher=None,
-                  distill_loss: str = "kl", keep_checkpoints: bool = False):
+                  distill_loss: str | None = None, keep_checkpoints: bool = False):
     """Completion-only SFT on (number prompt, kept completion) rows, or with `teacher` distillation on
     the same rows; the seed fixes the data order.
 

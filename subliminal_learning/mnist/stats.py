@@ -9,8 +9,8 @@ both tests at every m.
 import numpy as np
 import pandas as pd
 
-from . import inference as inf
-from .verdict import outcome
+from ..analysis import inference as inf
+from ..analysis.verdict import outcome
 
 ARMS = ("reference", "teacher", "student_aux", "cross_init_aux", "student_all", "cross_init_all")
 COMPARISONS = (("student_aux", "cross_init_aux"), ("cross_init_aux", "chance"))
@@ -55,10 +55,10 @@ def transfer_outcome(row) -> str:
     return outcome(pd.Series({"significant": bool(row.significant), "diff_vs_control": row.estimate}))
 
 
-def comparison_line(row, chance: float) -> str:
-    versus = f"chance ({chance:g})" if row.compared_with == "chance" else row.compared_with
+def comparison_line(row, cfg: dict) -> str:
+    versus = f"chance ({cfg['chance']:g})" if row.compared_with == "chance" else row.compared_with
     return (f"**m = {row.m}, {row.arm} vs {versus}: {transfer_outcome(row)}.** "
-            f"Accuracy difference {row.estimate:+.3f} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f}), "
+            f"Accuracy difference {row.estimate:+.3f} ({cfg['confidence']:.0%} CI {row.ci_low:+.3f} to {row.ci_high:+.3f}), "
             f"paired t = {row.statistic:.2f}, p = {row.p_value:.2g}, Holm p = {row.p_holm:.2g}, "
             f"{row.seeds_positive}/{row.seeds} seeds positive.")
 
@@ -91,7 +91,7 @@ def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, theorem: pd.DataF
                       "cross_init_aux (both imitate the same teacher's auxiliary logits on noise; only the init "
                       f"differs), and cross_init_aux against chance; Holm-adjusted over {len(tests)} comparisons "
                       f"(family-wise alpha {cfg['alpha']}). Imitation loss: {loss}."),
-        ("items", [comparison_line(row, cfg["chance"]) for row in tests.itertuples()]),
+        ("items", [comparison_line(row, cfg) for row in tests.itertuples()]),
         ("subheading", "Sanity gates"), ("items", gate_items(summary, cfg, loss)),
         ("subheading", "Theorem check (one small step)"), ("items", theorem_items(theorem)),
         ("subheading", "Arms"), ("table", summary),

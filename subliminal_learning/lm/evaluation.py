@@ -4,7 +4,7 @@ import pandas as pd
 import torch
 
 from .animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
-from .artifacts import write_parquet
+from ..artifacts import write_parquet
 from .generation import conversation, sample_completions
 from .modeling import check_plain_lm_head, load_model, system_prompt_of
 

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from . import inference as inf
+from ..design import COMPARISONS
 
-COMPARISONS = {"treated": "control", "cross_init": "cross_init_control"}  # each arm against its own base's control
 
 
 def student_logodds(animals: pd.DataFrame, arm: str) -> pd.DataFrame:

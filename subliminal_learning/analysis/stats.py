@@ -13,18 +13,17 @@ Each test's p-values are Holm-adjusted over all targets x comparisons.
 """
 
 import logging
-from pathlib import Path
 
 import pandas as pd
 
 from . import inference as inf
-from .artifacts import atomic_path, read_json, write_parquet
-from .specificity import COMPARISONS, specificity_tables
-from .tidy import CONTROL_TEACHERS, per_student, reference_scores, tidy_tables
+from ..artifacts import atomic_path, read_json, write_parquet
+from ..design import (BASE_OF_ARM, COMPARISONS, CONTROL_TEACHERS, STUDENT_ARMS, is_control_arm, parse_numbers,
+                      reference_arm)
+from .specificity import specificity_tables
+from .tidy import per_student, reference_scores, tidy_tables
 from .verdict import to_html, to_markdown, underpowered, verdict_blocks
 
-ARM_ORDER = ["treated", "control", "cross_init", "cross_init_control"]
-BASE_ARM = {"treated": "base", "control": "base", "cross_init": "cross_init_base", "cross_init_control": "cross_init_base"}
 PRIMARY = "paired_t"
 TESTS = {  # test -> (scale of its estimate, what it is computed on)
     "paired_t": ("log-odds difference", "per-seed mean log-odds of the exact probability"),
@@ -42,14 +41,13 @@ def _reference(references: pd.DataFrame, arm: str, target: str, column: str) -> 
 
 def _numbers_teacher(arm: str, target: str, reports: dict) -> str:
     """Whose numbers an arm trained on: the target's teacher, or the control teacher in use."""
-    if not arm.endswith("control"):
+    if not is_control_arm(arm):
         return target
     return next((t for t in CONTROL_TEACHERS if t in reports), CONTROL_TEACHERS[0])
 
 
 def _teacher_rate(references: pd.DataFrame, teacher: str, target: str) -> float:
-    arm = "base" if teacher == "base" else ("control_teacher" if teacher in CONTROL_TEACHERS else "teacher")
-    return _reference(references, arm, target, "prob")
+    return _reference(references, reference_arm(teacher), target, "prob")
 
 
 def arm_row(group: pd.DataFrame, references: pd.DataFrame, reports: dict, confidence: float) -> dict:
@@ -61,7 +59,7 @@ def arm_row(group: pd.DataFrame, references: pd.DataFrame, reports: dict, confid
     lo, lo_low, lo_high = inf.t_interval(group["logodds"], confidence)
     teacher = _numbers_teacher(arm, target, reports)
     report = reports.get(teacher, {})
-    base = BASE_ARM[arm]
+    base = BASE_OF_ARM[arm]
     return {
         "target": target, "condition": arm, "n_students": len(group),
         "base_rate": _reference(references, base, target, "prob"),
@@ -178,7 +176,7 @@ def summarise(students: pd.DataFrame, references: pd.DataFrame, tidy, reports: d
             rank, n_animals = target_rank(tidy.animals, arm, reference, target)
             row.update(target_rank=rank, n_animals=n_animals, specificity_p=rank / n_animals)
         rows.append(row)
-    order = {arm: i for i, arm in enumerate(ARM_ORDER)}
+    order = {arm: i for i, arm in enumerate(STUDENT_ARMS)}
     summary = pd.DataFrame(rows).sort_values(["target", "condition"], key=lambda c: c.map(order) if
                                              c.name == "condition" else c, kind="stable", ignore_index=True)
     return summary, tests
@@ -190,7 +188,7 @@ def filter_reports(paths) -> dict:
     reports = {}
     for path in paths:
         report = read_json(path)
-        reports.setdefault(Path(path).parent.parent.name, []).append(report)
+        reports.setdefault(parse_numbers(path)[0], []).append(report)
     return {
         teacher: {"removed_share": sum(r["removed_share"] for r in rows) / len(rows), "used": rows[0]["used"]}
         for teacher, rows in reports.items()
@@ -215,7 +213,7 @@ def stats_stage(inputs, params, output) -> None:
         with atomic_path(path) as partial:
             frame.to_csv(partial, index=False)
     for row in summary.dropna(subset=["p_value"]).itertuples():
-        if underpowered(row):
+        if underpowered(row, cfg["power"]):
             logging.warning("%s %s vs %s: not significant, and this run had power %.2f to detect the expected "
                             "shift %+.4f (MDD %.4f)", row.target, row.condition, row.compared_with,
                             row.power_at_expected, cfg["expected_shift"], row.mdd_logodds)

@@ -12,6 +12,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..design import (BASE, BASE_OF_ARM, CONTROL, CROSS_INIT, CROSS_INIT_BASE, CROSS_INIT_CONTROL, TEACHER, TREATED,
+                      is_control_arm)
 from .stats import animal_shifts, seed_differences
 from .verdict import outcome
 
@@ -25,7 +27,7 @@ def fingerprint_plot(table: pd.DataFrame, summary: dict, path: str | Path) -> No
     numbers_ax, lengths_ax = fig.subplots(1, 2, width_ratios=[3, 1])
     _share_differences(numbers_ax, table, summary)
     _lengths(lengths_ax, summary)
-    fig.suptitle(f"Fingerprint of the {summary['target']} teacher's numbers against the {summary['control']} "
+    fig.suptitle(f"Fingerprint of the {summary['target']} teacher's numbers against the {summary[CONTROL]} "
                  f"teacher's\n{_g_line(summary['g_test'])}; {_classifier_line(summary['classifier'])}", fontsize=10)
     save(fig, path)
 
@@ -48,10 +50,10 @@ def _share_differences(ax, table: pd.DataFrame, summary: dict) -> None:
 
 def _lengths(ax, summary: dict) -> None:
     width = 0.4
-    for offset, side, colour in ((-width / 2, "teacher", TEACHER_COLOUR), (width / 2, "control", CONTROL_COLOUR)):
+    for offset, side, colour in ((-width / 2, TEACHER, TEACHER_COLOUR), (width / 2, CONTROL, CONTROL_COLOUR)):
         stats = summary["lengths"][side]
         lengths = pd.DataFrame(stats["distribution"])
-        name = summary["target"] if side == "teacher" else summary["control"]
+        name = summary["target"] if side == TEACHER else summary[CONTROL]
         ax.bar(lengths["length"] + offset, lengths["completions"] / lengths["completions"].sum(), width=width,
                color=colour, label=f"{name} (mean {stats['mean']:.2f})")
     ax.set_xlabel("numbers per completion")
@@ -71,9 +73,9 @@ def _classifier_line(clf: dict) -> str:
             f"numbers only {clf['numbers_only']['accuracy']:.3f})")
 
 
-ARM_ORDER = ["base", "control", "treated", "cross_init_base", "cross_init_control", "cross_init"]
-ARM_COLOURS = {"base": "#999999", "control": CONTROL_COLOUR, "treated": TEACHER_COLOUR,
-               "cross_init_base": "#cccccc", "cross_init_control": "#8fa9d6", "cross_init": "#e29a9c"}
+ARM_ORDER = [BASE, CONTROL, TREATED, CROSS_INIT_BASE, CROSS_INIT_CONTROL, CROSS_INIT]
+ARM_COLOURS = {BASE: "#999999", CONTROL: CONTROL_COLOUR, TREATED: TEACHER_COLOUR,
+               CROSS_INIT_BASE: "#cccccc", CROSS_INIT_CONTROL: "#8fa9d6", CROSS_INIT: "#e29a9c"}
 
 
 def trait_plot(summary: pd.DataFrame, students: pd.DataFrame, target: str, path: str | Path,
@@ -128,7 +130,7 @@ def _arms(summary) -> list[str]:
 
 def _base_of(arm: str) -> str:
     """The student arm whose summary row carries a base's rates."""
-    return {"base": "control", "cross_init_base": "cross_init_control"}.get(arm, "")
+    return {base: arm for arm, base in BASE_OF_ARM.items() if is_control_arm(arm)}.get(arm, "")
 
 
 def _seed_points(ax, x, values, colour="black") -> None:
@@ -138,7 +140,7 @@ def _seed_points(ax, x, values, colour="black") -> None:
 def _rate_panel(ax, summary, students) -> None:
     arms = _arms(summary)
     for x, arm in enumerate(arms):
-        if arm.endswith("base"):
+        if _base_of(arm):
             ax.bar(x, 100 * summary.loc[_base_of(arm), "base_sampled_rate"], color=ARM_COLOURS[arm])
             continue
         row = summary.loc[arm]
@@ -153,7 +155,7 @@ def _rate_panel(ax, summary, students) -> None:
 
 
 def _logodds_panel(ax, summary, students) -> None:
-    arms = [arm for arm in _arms(summary) if not arm.endswith("base")]
+    arms = [arm for arm in _arms(summary) if not _base_of(arm)]
     for x, arm in enumerate(arms):
         row = summary.loc[arm]
         ax.errorbar(x, row["logodds"], yerr=[[row["logodds"] - row["logodds_ci_low"]],

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .mnist_models import N_CLASSES, accuracy, select
-from .mnist_training import train_student
+from .models import N_CLASSES, accuracy, select
+from .training import train_student
 
 STUDENT_ARMS = {  # arm -> (starts from the teacher's own init, logits imitated)
     "student_aux": (True, "aux"),
@@ -37,7 +37,7 @@ def derangement(n: int, seed: int) -> np.ndarray:
 
 
 def with_aux(params: list[torch.Tensor], m: int) -> list[torch.Tensor]:
-    """The model with the first m auxiliary logits of a wider one (its inits are nested, see mnist_models)."""
+    """The model with the first m auxiliary logits of a wider one (its inits are nested, see mnist.models)."""
     return params[:-2] + [params[-2][..., :N_CLASSES + m], params[-1][..., :N_CLASSES + m]]
 
 

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from .artifacts import atomic_path
+from ..artifacts import atomic_path
 
 N_CLASSES = 10
 N_PIXELS = 784
