@@ -5,6 +5,7 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -231,3 +232,17 @@ def test_an_mnist_change_reruns_only_what_depends_on_it(mnist_run, tmp_path, cha
     # the targets go first: --configfile takes every following argument as a config file
     assert planned_jobs(mnist_run, *MNIST_TARGETS, "--configfile", str(MICRO),
                         override(tmp_path, "change", change)) == expected
+
+
+@pytest.mark.parametrize("seeds", [1, 3])
+def test_the_mnist_verdict_says_when_a_test_cannot_reject(seeds):
+    from subliminal_learning.mnist.stats import comparison_line, tests_table
+
+    rng = np.random.default_rng(0)
+    accuracy = pd.DataFrame([{"m": 3, "arm": arm, "seed": s, "accuracy": base + rng.normal(0, 0.01)}
+                             for s in range(seeds) for arm, base in (("student_aux", 0.5), ("cross_init_aux", 0.1))])
+    cfg = {"confidence": 0.95, "alpha": 0.01, "chance": 0.1}
+    tests = tests_table(accuracy, cfg)
+    assert (tests["can_reject"] == (seeds > 1)).all()
+    lines = [comparison_line(row, cfg) for row in tests.itertuples()]
+    assert all(("cannot reject with 1 seed(s)" in line) == (seeds == 1) for line in lines)

@@ -8,7 +8,7 @@ from subliminal_learning.analysis import specificity as sp
 
 TARGETS = ["owl", "eagle", "dolphin", "wolf"]
 ANIMALS = TARGETS + ["cat", "dog"]
-CFG = {"confidence": 0.95, "permutations": 2000, "seed": 0}
+CFG = {"confidence": 0.95, "permutations": 2000, "seed": 0, "alpha": 0.01}
 
 
 def students(rng, seeds: int, own_shift: float, cross_shift: float = 0.0, noise: float = 0.1) -> pd.DataFrame:
@@ -105,3 +105,17 @@ def test_the_verdict_says_whether_transfer_is_bound_to_the_init(cross_shift, rea
     same_init, cross_init = population.itertuples()
     text = population_line(cross_init, same_init, {"alpha": 0.05, "confidence": 0.95})
     assert reading in text and "mean over 4 targets" in text
+
+
+@pytest.mark.parametrize(("seeds", "reading"), [(1, "cannot tell"), (3, "SPECIFIC")])
+def test_a_permutation_test_too_small_to_reject_says_so(seeds, reading):
+    """One replicate of four targets has 24 labellings: no p below 1/24 > alpha 0.01, whatever the data."""
+    from subliminal_learning.analysis.verdict import specificity_line
+
+    _, specificity, _ = sp.specificity_tables(students(np.random.default_rng(5), seeds, own_shift=2.0), TARGETS, CFG)
+    pooled = specificity[(specificity["arm"] == "treated") & (specificity["target"] == "all")].iloc[0]
+    assert pooled["can_reject"] == (seeds > 1)
+    assert pooled["min_p_holm"] == pytest.approx(1 / 24 ** seeds if seeds < 3 else 1 / CFG["permutations"])
+    line = specificity_line(pooled, CFG["alpha"])
+    assert line.startswith(f"**treated, all targets: {reading}.**")
+    assert ("cannot reject at this size" in line) == (seeds == 1)

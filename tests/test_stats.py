@@ -231,3 +231,30 @@ def test_power_for_a_shift_far_beyond_the_noise_is_one():
     """statsmodels' TTestPower gives NaN at effect size 20 with 5 replicates; the power there is 1."""
     assert inf.paired_power(2.0, 0.1, 5, 0.05) == pytest.approx(1.0)
     assert inf.paired_power(0.01, 0.1, 5, 0.05) < 0.1
+
+
+@pytest.mark.parametrize("n", [4, 5, 10, 11])
+def test_the_smallest_holm_p_is_what_the_most_extreme_data_reach(n):
+    """Eight comparisons whose differences all share one sign give the sign-flip test's smallest p; Holm then
+    gives each exactly the bound, which is below alpha 0.01 from 11 replicates on."""
+    diffs = np.linspace(0.1, 0.2, n)
+    result = inf.sign_flip_test(diffs)
+    adjusted = inf.holm([result["p_value"]] * 8)
+    assert result["p_value"] == pytest.approx(result["min_p"])
+    assert adjusted == pytest.approx(np.full(8, inf.smallest_holm_p(result["min_p"], 8)))
+    assert (adjusted[0] < 0.01) == (n >= inf.sign_flip_replicates_needed(8, 0.01)) == (n >= 11)
+
+
+@pytest.mark.parametrize(("seeds", "can_reject"), [(5, False), (12, True)])
+def test_the_verdict_says_when_the_sign_flip_test_cannot_reject(seeds, can_reject):
+    tidy = simulate(effect=0.5, seeds=seeds)
+    summary, tests = summarise(per_student(tidy), reference_scores(tidy), tidy, REPORTS, {**CFG, "alpha": 0.01})
+    flips = tests[tests["test"] == "sign_flip"]
+    assert (flips["can_reject"] == can_reject).all() and (tests[tests["test"] == "paired_t"]["can_reject"]).all()
+    text = to_markdown(verdict_blocks(summary, tests, {**CFG, "alpha": 0.01}))
+    line = next(line for line in text.splitlines() if "owl, treated vs control" in line)
+    assert ("Sign-flip permutation test: cannot reject at this size" in line) == (not can_reject)
+    assert ("Sign-flip permutation Holm p" in line) == can_reject
+    if not can_reject:
+        needed = inf.sign_flip_replicates_needed(int(flips["family_size"].iloc[0]), 0.01)
+        assert f"it needs {needed} replicates" in line and needed > seeds

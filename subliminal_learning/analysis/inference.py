@@ -45,7 +45,9 @@ def paired_t(diffs, confidence: float) -> dict:
     else:
         test = st.ttest_1samp(diffs, 0.0)
         statistic, p = float(test.statistic), float(test.pvalue)
-    return {"estimate": mean, "ci_low": low, "ci_high": high, "statistic": statistic, "p_value": p}
+    # a continuous test: any p is attainable from two differences on
+    return {"estimate": mean, "ci_low": low, "ci_high": high, "statistic": statistic, "p_value": p,
+            "min_p": 0.0 if len(diffs) >= 2 else 1.0}
 
 
 def sign_flip_test(diffs, max_exact: int = 16, draws: int = 100_000, seed: int = 0) -> dict:
@@ -90,7 +92,7 @@ def cluster_glm(outcome, treated, clusters, confidence: float) -> dict:
                     "note": f"not estimable: the {label} has {'no' if total <= 0 else 'only'} hits"}
     if outcome[treated == 1].mean() == outcome[treated == 0].mean():
         return {"estimate": 1.0, "ci_low": NAN, "ci_high": NAN, "statistic": 0.0, "p_value": 1.0,
-                "note": "both arms have the same outcome rate"}
+                "min_p": 0.0, "note": "both arms have the same outcome rate"}
     design = sm.add_constant(treated)
     groups = pd.factorize(np.asarray(clusters))[0]
     # t rather than normal reference distribution (df = clusters - 1): few clusters make the
@@ -99,7 +101,21 @@ def cluster_glm(outcome, treated, clusters, confidence: float) -> dict:
         cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     low, high = fit.conf_int(alpha=1 - confidence)[1]
     return {"estimate": math.exp(fit.params[1]), "ci_low": math.exp(low), "ci_high": math.exp(high),
-            "statistic": float(fit.tvalues[1]), "p_value": float(fit.pvalues[1]), "note": ""}
+            "statistic": float(fit.tvalues[1]), "p_value": float(fit.pvalues[1]), "min_p": 0.0, "note": ""}
+
+
+def smallest_holm_p(min_p, family_size):
+    """The smallest Holm-adjusted p that a test whose own smallest attainable p is `min_p` can reach in a family
+    of `family_size` tests: Holm multiplies the smallest p by the family's size, and every other adjusted p is
+    at least that. A test whose `smallest_holm_p` is not below alpha cannot reject at the run's size."""
+    family = np.maximum(np.asarray(family_size, dtype=float), 1.0)  # a test with no p of its own still counts
+    return np.minimum(1.0, family * np.asarray(min_p, dtype=float))
+
+
+def sign_flip_replicates_needed(family_size: int, alpha: float) -> int:
+    """The fewest paired differences with which an exact sign-flip test can reject at `alpha` after Holm over
+    `family_size` tests (all differences of one sign give p = 2 / 2^n)."""
+    return max(2, math.floor(math.log2(2 * family_size / alpha)) + 1)
 
 
 def holm(p_values) -> np.ndarray:

@@ -84,7 +84,8 @@ def label_permutation_test(matrix: np.ndarray, n_permutations: int, seed: int) -
     per_target = ((null >= observed - tolerance).sum(axis=0)) / len(null)
     pooled = ((null.mean(axis=1) >= observed.mean() - tolerance).sum()) / len(null)
     return {"statistic": float(observed.mean()), "p_value": float(pooled), "per_target": observed,
-            "per_target_p": per_target, "permutations": len(null), "exact": exact}
+            "per_target_p": per_target, "permutations": len(null), "exact": exact,
+            "min_p": 1 / len(null)}  # only the observed labelling (the identity) reaches the observed statistic
 
 
 def rank_among_targets(matrix: np.ndarray) -> np.ndarray:
@@ -110,7 +111,7 @@ def population_test(animals: pd.DataFrame, arm: str, reference: str, targets: li
 
 
 SPECIFICITY_COLUMNS = ["arm", "target", "own_minus_others", "p_value", "p_holm", "rank_1_seeds", "seeds",
-                       "n_targets", "ranks"]
+                       "n_targets", "ranks", "min_p_holm", "can_reject"]
 
 
 def specificity_tables(animals: pd.DataFrame, targets: list[str], cfg: dict):
@@ -148,14 +149,18 @@ def _specificity_rows(animals: pd.DataFrame, arm: str, targets: list[str], cfg: 
     test = label_permutation_test(matrix, cfg["permutations"], cfg["seed"])
     ranks = rank_among_targets(matrix)
     per_target_holm = inf.holm(test["per_target_p"])
+    per_target_min = float(inf.smallest_holm_p(test["min_p"], len(targets)))
     rows = [
         {"arm": arm, "target": t, "own_minus_others": test["per_target"][j], "p_value": test["per_target_p"][j],
          "p_holm": per_target_holm[j], "rank_1_seeds": int((ranks[:, j] == 1).sum()), "seeds": len(seeds),
-         "n_targets": len(targets), "ranks": " ".join(map(str, ranks[:, j]))}
+         "n_targets": len(targets), "ranks": " ".join(map(str, ranks[:, j])), "min_p_holm": per_target_min}
         for j, t in enumerate(targets)
     ]
     rows.append({"arm": arm, "target": "all", "own_minus_others": test["statistic"], "p_value": test["p_value"],
                  "p_holm": test["p_value"], "rank_1_seeds": int((ranks == 1).sum()), "seeds": len(seeds),
                  "n_targets": len(targets),
-                 "ranks": f"{test['permutations']} {'exact' if test['exact'] else 'random'} permutations"})
+                 "ranks": f"{test['permutations']} {'exact' if test['exact'] else 'random'} permutations",
+                 "min_p_holm": test["min_p"]})
+    for row in rows:
+        row["can_reject"] = row["min_p_holm"] < cfg["alpha"]
     return rows

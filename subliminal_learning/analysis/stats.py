@@ -118,6 +118,9 @@ def tests_table(students: pd.DataFrame, tidy, cfg: dict) -> pd.DataFrame:
         return table
     table["p_holm"] = table.groupby("test")["p_value"].transform(lambda p: inf.holm(p.to_numpy()))
     table["significant"] = table["p_holm"] < cfg["alpha"]
+    table["family_size"] = table.groupby("test")["p_value"].transform("count")
+    table["min_p_holm"] = inf.smallest_holm_p(table["min_p"], table["family_size"])
+    table["can_reject"] = table["min_p_holm"] < cfg["alpha"]
     table["note"] = table["note"].fillna("") if "note" in table else ""
     return table
 

@@ -6,6 +6,7 @@ import re
 import pandas as pd
 
 from ..design import CONTROL, CROSS_INIT, TREATED
+from .inference import sign_flip_replicates_needed
 
 EMPTY = pd.DataFrame()
 PAPER_FILTER_SHARE = (0.23, 0.38)  # share of completions the paper's filter removed
@@ -41,6 +42,23 @@ def _glm_sentence(tests: pd.DataFrame, row) -> str:
             f"(CI {glm['ci_low']:.3f} to {glm['ci_high']:.3f}), Holm p = {glm['p_holm']:.2g}.")
 
 
+def _sign_flip_sentence(tests: pd.DataFrame, row, alpha: float) -> str:
+    """The sign-flip test's Holm p, or, where the run is too small for it to reach alpha whatever the data, that
+    it cannot reject and how many replicates would let it."""
+    flip = tests[(tests["target"] == row.target) & (tests["condition"] == row.condition)
+                 & (tests["test"] == "sign_flip")]
+    if flip.empty:
+        return ""
+    flip = flip.iloc[0]
+    if flip["can_reject"]:
+        return f" Sign-flip permutation Holm p = {flip['p_holm']:.2g}."
+    family = int(flip["family_size"])
+    return (f" Sign-flip permutation test: cannot reject at this size (its smallest p with {int(flip['seeds_paired'])} "
+            f"replicates is {flip['min_p']:.2g}, so at least {flip['min_p_holm']:.2g} after Holm over {family} "
+            f"comparisons, against alpha {alpha}; it needs {sign_flip_replicates_needed(family, alpha)} "
+            "replicates).")
+
+
 def underpowered(row, power: float) -> bool:
     """A null result from a run that had less than `power` (stats.power) for the shift the config expects."""
     return (not row.significant) and not (row.power_at_expected >= power)
@@ -51,8 +69,8 @@ def comparison_line(row, tests: pd.DataFrame, cfg: dict) -> str:
         f"**{row.target}, {row.condition} vs {row.compared_with}: {outcome(row)}.** "
         f"Log-odds shift {row.diff_vs_control:+.4f} ({cfg['confidence']:.0%} CI {row.diff_ci_low:+.4f} to {row.diff_ci_high:+.4f}), "
         f"paired t = {row.t:.2f}, p = {row.p_value:.2g}, Holm p = {row.p_holm:.2g}, "
-        f"{int(row.seeds_positive)}/{int(row.seeds_paired)} seeds positive. "
-        f"Sign-flip permutation Holm p = {row.sign_flip_p_holm:.2g}."
+        f"{int(row.seeds_positive)}/{int(row.seeds_paired)} seeds positive."
+        + _sign_flip_sentence(tests, row, cfg["alpha"])
         + _glm_sentence(tests, row)
         + f" Power: the smallest shift this run detects at {cfg['power']:.0%} power is {row.mdd_logodds:.4f} "
         f"log-odds; its power for the expected shift {cfg['expected_shift']:+.4f} is {row.power_at_expected:.2f}."
@@ -95,14 +113,24 @@ def gate_items(summary: pd.DataFrame) -> list[str]:
 def specificity_line(row, alpha: float) -> str:
     """One target's students against the other targets' students on its own animal."""
     if row.target == "all":
-        return (f"**{row.arm}, all targets: {'SPECIFIC' if row.p_value < alpha else 'not specific'}.** Own animal "
+        reading = ("SPECIFIC" if row.p_value < alpha else "not specific") if row.can_reject else "cannot tell"
+        return (f"**{row.arm}, all targets: {reading}.** Own animal "
                 f"minus the other targets' students, mean over targets and replicates {row.own_minus_others:+.4f} "
                 f"log-odds, permutation p = {row.p_value:.2g} ({row.ranks}); a target's students ranked first on its "
                 f"own animal in {row.rank_1_seeds} of {row.seeds * row.n_targets} target x replicate cases "
-                f"(chance: {row.seeds * row.n_targets / row.n_targets:.0f}).")
+                f"(chance: {row.seeds * row.n_targets / row.n_targets:.0f})." + _permutation_size(row, alpha))
     return (f"{row.arm}, {row.target}: its students minus the other targets' students on {row.target} "
             f"{row.own_minus_others:+.4f} log-odds, permutation p = {row.p_value:.2g} (Holm {row.p_holm:.2g}); "
-            f"ranked 1 of the targets' students in {row.rank_1_seeds} of {row.seeds} replicates (ranks {row.ranks}).")
+            f"ranked 1 of the targets' students in {row.rank_1_seeds} of {row.seeds} replicates (ranks {row.ranks})."
+            + _permutation_size(row, alpha))
+
+
+def _permutation_size(row, alpha: float) -> str:
+    if row.can_reject:
+        return ""
+    return (f" The permutation test cannot reject at this size: with {row.seeds} replicates of {row.n_targets} "
+            f"targets its smallest p is {row.min_p_holm:.2g} (after Holm where it applies), not below alpha {alpha}; "
+            "more replicates or targets would let it.")
 
 
 INIT_BOUND_SHARE = 0.25  # cross-init transfer below this share of the same-init one counts as init-bound

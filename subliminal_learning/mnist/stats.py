@@ -47,6 +47,8 @@ def tests_table(accuracy: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table["p_holm"] = inf.holm(table["p_value"])
     table["significant"] = table["p_holm"] < cfg["alpha"]
+    table["min_p_holm"] = inf.smallest_holm_p(table["min_p"], table["p_value"].count())
+    table["can_reject"] = table["min_p_holm"] < cfg["alpha"]
     return table
 
 
@@ -60,7 +62,8 @@ def comparison_line(row, cfg: dict) -> str:
     return (f"**m = {row.m}, {row.arm} vs {versus}: {transfer_outcome(row)}.** "
             f"Accuracy difference {row.estimate:+.3f} ({cfg['confidence']:.0%} CI {row.ci_low:+.3f} to {row.ci_high:+.3f}), "
             f"paired t = {row.statistic:.2f}, p = {row.p_value:.2g}, Holm p = {row.p_holm:.2g}, "
-            f"{row.seeds_positive}/{row.seeds} seeds positive.")
+            f"{row.seeds_positive}/{row.seeds} seeds positive."
+            + ("" if row.can_reject else f" The paired t-test cannot reject with {row.seeds} seed(s): it needs two."))
 
 
 def gate_items(summary: pd.DataFrame, cfg: dict, loss: str) -> list[str]:
