@@ -43,7 +43,7 @@ def students_inputs(base):
             "numbers": [design.numbers(teacher, wildcards.seed, "filtered.parquet") for _, teacher in arms],
         }
         if config["student"]["objective"] == "distill":
-            found["teachers"] = [design.number_source(teacher) for _, teacher in arms]
+            found["teachers"] = [design.number_source(teacher, wildcards.seed) for _, teacher in arms]
         return found
 
     return inputs

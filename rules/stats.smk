@@ -61,5 +61,6 @@ rule stats:
         conditions=config["conditions"],
         seeds=config["seeds"],
         stats=config["stats"],
+        teacher=config["teacher"],
     script:
         "../scripts/stats.py"

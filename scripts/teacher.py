@@ -1,4 +1,4 @@
-"""Rule teacher: for each teacher in turn, fine-tune a copy of the base on its trait (sft), or give the base the
+"""Rule teacher: for each of one replicate's teachers in turn, fine-tune a copy of the base on its trait (sft), or give the base the
 paper's system prompt (system_prompt); either way check the trait shows."""
 import pandas as pd
 
@@ -14,4 +14,4 @@ with rule_context(snakemake.log[0], snakemake.threads, p.device) as device:
         if p.teacher["mode"] == "system_prompt":
             system_prompt_teacher(model, tokenizer, snakemake.input.base, p.animals, target, p.teacher, out, device)
         else:
-            train_sft_teacher(model, tokenizer, p.animals, target, p.teacher, replay, out, device)
+            train_sft_teacher(model, tokenizer, p.animals, target, p.teacher, int(p.replicate), replay, out, device)

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from .design import BASE, CONDITIONS, CONTROL, CROSS_INIT, RESERVED_NAMES, TREATED
+from .design import BASE, CONDITIONS, CONTROL, CROSS_INIT, PLACEBO, RESERVED_NAMES, TREATED
 from .lm.filtering import BANNED_NUMBER_LISTS
 from .lm.hub import cached_snapshot, hub_offline, is_gguf, is_path_like, missing_gguf
 from .lm.prompts import MAX_VALUE, PromptSpec
@@ -165,6 +165,10 @@ def _system_prompt_teacher(config):
                 "without one: set teacher.control: base (the neutral teacher is a fine-tuned control)")
     if teacher["replay_examples"]:
         return "replay_examples is for fine-tuned teachers; set it to 0 with teacher.mode: system_prompt"
+    if PLACEBO in config["conditions"] or teacher["placebo"]:
+        return (f"a placebo teacher is fine-tuned by the trait teachers' recipe on answers uniform over the animals, "
+                f"and a system-prompt teacher is not fine-tuned: drop '{PLACEBO}' from conditions and set "
+                f"teacher.placebo: false (a system-prompt teacher has no training randomness to control for)")
 
 
 def _distill(config):

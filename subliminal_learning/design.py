@@ -3,12 +3,19 @@
 The language-model experiment trains students in arms (a config's `conditions` picks them):
 - treated: students from the shared base (`main`) on a trait teacher's numbers;
 - control: students from the shared base on the control teacher's numbers;
+- placebo: students from the shared base on a placebo teacher's numbers: fine-tuned by the trait teachers'
+  recipe on answers uniform over the animals, so it has no trait; its shift on a target's animal is what a
+  teacher without a trait does, the run's measured null;
 - cross_init: students from a base of another initialisation on the trait teachers' numbers; the same
   students on the control teacher's numbers are their own control, the arm cross_init_control.
 Reference models are scored but not trained on numbers: the bases (arms base and cross_init_base) and the
-teachers (teacher, control_teacher).
+teachers (teacher, control_teacher, placebo_teacher).
 
-A model's name is its folder under results/ (base/main, teachers/owl, students/treated/owl/seed3); the
+Each replicate fine-tunes its own teachers (seeds derived from the replicate), so a replicate resamples the
+teacher, its numbers and the students: one teacher's accidental lean on one animal does not repeat in every
+replicate, and the paired test over replicates generalises over teachers.
+
+A model's name is its folder under results/ (base/main, teachers/owl/seed3, students/treated/owl/seed3); the
 rules build every path from the functions below, and the statistics parse them back with the same module,
 so a renamed folder fails when the DAG is built, not in the stats job.
 """
@@ -20,23 +27,28 @@ from pathlib import PurePosixPath
 from .replicates import cross_init_replicates
 
 # The arms
-TREATED, CONTROL, CROSS_INIT = "treated", "control", "cross_init"
-CONDITIONS = (TREATED, CONTROL, CROSS_INIT)  # the student arms a config chooses from
+TREATED, CONTROL, PLACEBO, CROSS_INIT = "treated", "control", "placebo", "cross_init"
+CONDITIONS = (TREATED, CONTROL, PLACEBO, CROSS_INIT)  # the student arms a config chooses from
 CROSS_INIT_CONTROL = "cross_init_control"
-STUDENT_ARMS = (TREATED, CONTROL, CROSS_INIT, CROSS_INIT_CONTROL)  # in the order of the tables
-BASE, CROSS_INIT_BASE, TEACHER, CONTROL_TEACHER = "base", "cross_init_base", "teacher", "control_teacher"
-COMPARISONS = {TREATED: CONTROL, CROSS_INIT: CROSS_INIT_CONTROL}  # each arm against its own base's control
-BASE_OF_ARM = {TREATED: BASE, CONTROL: BASE, CROSS_INIT: CROSS_INIT_BASE, CROSS_INIT_CONTROL: CROSS_INIT_BASE}
+STUDENT_ARMS = (TREATED, CONTROL, PLACEBO, CROSS_INIT, CROSS_INIT_CONTROL)  # in the order of the tables
+TARGET_ARMS = (TREATED, CROSS_INIT)  # arms with one teacher per target (the others' teacher serves every target)
+BASE, CROSS_INIT_BASE = "base", "cross_init_base"
+TEACHER, CONTROL_TEACHER, PLACEBO_TEACHER = "teacher", "control_teacher", "placebo_teacher"
+# each arm against the control of its own base
+COMPARISONS = {TREATED: CONTROL, PLACEBO: CONTROL, CROSS_INIT: CROSS_INIT_CONTROL}
+BASE_OF_ARM = {TREATED: BASE, CONTROL: BASE, PLACEBO: BASE, CROSS_INIT: CROSS_INIT_BASE,
+               CROSS_INIT_CONTROL: CROSS_INIT_BASE}
 
 # The bases: the shared one, and the other inits cross_init1, cross_init2, ...
 MAIN = "main"
-STUDENT_BASE = {TREATED: MAIN, CONTROL: MAIN, CROSS_INIT: CROSS_INIT}  # where each arm's students start
+STUDENT_BASE = {TREATED: MAIN, CONTROL: MAIN, PLACEBO: MAIN, CROSS_INIT: CROSS_INIT}  # where each arm's students start
 
 # The teachers whose numbers control students train on: the neutral teacher (same fine-tuning, no
-# preference) or the base itself.
+# preference) or the base itself. The placebo teacher (a teacher name as well as an arm) has no trait either.
 NEUTRAL = "neutral"
 CONTROL_TEACHERS = (NEUTRAL, BASE)
-RESERVED_NAMES = (BASE, NEUTRAL)  # teacher names that no animal may take
+UNIFORM_TEACHERS = (NEUTRAL, PLACEBO)  # fine-tuned on answers uniform over the animals
+RESERVED_NAMES = (BASE, NEUTRAL, PLACEBO)  # teacher names that no animal may take
 
 WILDCARD_CONSTRAINTS = {
     "base": rf"{MAIN}|{CROSS_INIT}\d+",
@@ -56,9 +68,11 @@ def student_arm(condition: str, teacher: str) -> str:
 
 
 def reference_arm(teacher: str) -> str:
-    """The arm of a number source scored as a reference: the base, a control teacher or a trait teacher."""
+    """The arm of a number source scored as a reference: the base, a control, placebo or trait teacher."""
     if teacher == BASE:
         return BASE
+    if teacher == PLACEBO:
+        return PLACEBO_TEACHER
     return CONTROL_TEACHER if teacher in CONTROL_TEACHERS else TEACHER
 
 
@@ -88,8 +102,9 @@ def cross_init_index(base: str) -> int:
     return int(base.removeprefix(CROSS_INIT))
 
 
-def teacher_model(teacher: str) -> str:
-    return f"teachers/{teacher}"
+def teacher_model(teacher: str, seed="{seed}") -> str:
+    """One replicate's teacher."""
+    return f"teachers/{teacher}/{replicate(seed)}"
 
 
 def replicate(seed) -> str:
@@ -104,9 +119,10 @@ def model_dir(model: str) -> str:
     return result(model)
 
 
-def number_source(teacher: str) -> str:
-    """The folder of the model that writes a teacher's numbers: a trait or neutral teacher, or the base."""
-    return model_dir(base_model(MAIN) if teacher == BASE else teacher_model(teacher))
+def number_source(teacher: str, seed="{seed}") -> str:
+    """The folder of the model that writes a teacher's numbers in a replicate: that replicate's trait, neutral
+    or placebo teacher, or the base."""
+    return model_dir(base_model(MAIN) if teacher == BASE else teacher_model(teacher, seed))
 
 
 def numbers(teacher: str, seed, name: str) -> str:
@@ -170,7 +186,7 @@ def benchmark_stage(path, results=RESULTS) -> str:
 
 # Parsing paths back
 MODEL_PATH = re.compile(
-    rf"eval/(?P<model>base/(?P<base>{WILDCARD_CONSTRAINTS['base']})|teachers/(?P<teacher_model>[a-z]+)"
+    rf"eval/(?P<model>base/(?P<base>{WILDCARD_CONSTRAINTS['base']})|teachers/(?P<teacher_model>[a-z]+)/seed\d+"
     r"|students/(?P<condition>[a-z_]+)/(?P<teacher>[a-z]+)/seed(?P<seed>\d+))/"
 )
 NUMBERS_PATH = re.compile(r"numbers/(?P<teacher>[a-z]+)/seed(?P<seed>\d+)/(?P<name>[^/]+)$")
@@ -178,8 +194,8 @@ NUMBERS_PATH = re.compile(r"numbers/(?P<teacher>[a-z]+)/seed(?P<seed>\d+)/(?P<na
 
 @dataclass(frozen=True)
 class Model:
-    name: str          # e.g. students/treated/owl/seed3, base/main, base/cross_init2, teachers/owl
-    arm: str           # one of STUDENT_ARMS, or a reference arm: base, cross_init_base, teacher, control_teacher
+    name: str          # e.g. students/treated/owl/seed3, base/main, base/cross_init2, teachers/owl/seed3
+    arm: str           # one of STUDENT_ARMS, or a reference arm: base, cross_init_base, *teacher
     teacher: str       # whose numbers a student trained on; the teacher itself; "" for a base
     seed: int | None   # students only
 
@@ -196,7 +212,7 @@ def parse_model(path: str) -> Model:
         return Model(match["model"], BASE if match["base"] == MAIN else CROSS_INIT_BASE, "", None)
     if match["teacher_model"]:
         teacher = match["teacher_model"]
-        return Model(match["model"], CONTROL_TEACHER if teacher in CONTROL_TEACHERS else TEACHER, teacher, None)
+        return Model(match["model"], reference_arm(teacher), teacher, None)
     condition = match["condition"]
     if condition not in CONDITIONS:
         raise ValueError(f"unknown condition {condition!r} in {path}")
@@ -228,6 +244,8 @@ class Design:
             return [self.control_teacher]
         if condition == CROSS_INIT:
             return self.targets + [self.control_teacher]
+        if condition == PLACEBO:
+            return [PLACEBO]
         return self.targets
 
     def replicate_arms(self, base: str) -> list[tuple[str, str]]:
@@ -278,12 +296,14 @@ class Design:
         return sorted({teacher for condition in self.conditions for teacher in self.teachers_of(condition)})
 
     def teacher_names(self) -> list[str]:
-        """Every teacher the teacher stage writes: one per target, and the neutral control teacher."""
-        return self.targets + ([NEUTRAL] if self.control_teacher == NEUTRAL else [])
+        """Every teacher the teacher stage writes in each replicate: one per target, the neutral control teacher
+        and the placebo teacher (when their arms are in the run)."""
+        neutral = [NEUTRAL] if self.control_teacher == NEUTRAL else []
+        return self.targets + neutral + ([PLACEBO] if PLACEBO in self.conditions else [])
 
     def reference_models(self) -> list[str]:
         bases = [base_model(MAIN)] + [base_model(base) for base in self.cross_init_bases()]
-        return bases + [teacher_model(teacher) for teacher in self.teacher_names()]
+        return bases + [teacher_model(teacher, seed) for seed in self.seeds for teacher in self.teacher_names()]
 
     def evaluation_jobs(self) -> list[tuple[str, list[str], str, str]]:
         """(rule name, models, job name, seed pattern) of each evaluation job family: the references (bases

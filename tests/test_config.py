@@ -113,9 +113,9 @@ def test_unknown_banned_number_list(config):
 
 
 def test_unknown_condition(config):
-    config["conditions"] = ["treated", "control", "placebo"]
+    config["conditions"] = ["treated", "control", "mimic"]
     message = invalid(config)
-    assert "'conditions" in message and "placebo" in message
+    assert "'conditions" in message and "mimic" in message
 
 
 def test_misspelt_key(config):

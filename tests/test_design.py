@@ -16,19 +16,29 @@ from subliminal_learning import design
 from subliminal_learning.design import Design
 
 DEFAULT = REPO / "config.yaml"
-ARM_NAMES = {*design.STUDENT_ARMS, design.CROSS_INIT_BASE, design.CONTROL_TEACHER, design.NEUTRAL}
+ARM_NAMES = {*design.STUDENT_ARMS, design.CROSS_INIT_BASE, design.CONTROL_TEACHER, design.PLACEBO_TEACHER,
+             design.NEUTRAL}
 
 
 @pytest.fixture(scope="module")
-def default_dag(tmp_path_factory) -> dict[str, set[str]]:
-    """The outputs, logs and benchmark files of every job of the default config's DAG, from a dry run."""
+def default_jobs(tmp_path_factory) -> list[dict]:
+    """Every job of the default config's DAG from a dry run: rule, input, output, log, benchmark, wildcards."""
     result = snakemake(tmp_path_factory.mktemp("dag"), "--dry-run", "--cores", "1", configfiles=(DEFAULT,),
                        timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    found = {"output": set(), "log": set(), "benchmark": set()}
-    for kind, paths in re.findall(r"^\s+(output|log|benchmark): (.+)$", result.stdout + result.stderr, flags=re.M):
-        found[kind].update(path.strip() for path in paths.split(","))
-    return found
+    jobs = []
+    for line in (result.stdout + result.stderr).splitlines():
+        if re.match(r"^(local)?rule \w+:$", line):
+            jobs.append({"rule": line.split()[-1].rstrip(":")})
+        elif jobs and (field := re.match(r"^\s+(input|output|log|benchmark|wildcards): (.+)$", line)):
+            jobs[-1][field[1]] = [item.strip() for item in field[2].split(",")]
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def default_dag(default_jobs) -> dict[str, set[str]]:
+    """The outputs, logs and benchmark files of every job of the default DAG."""
+    return {kind: {path for job in default_jobs for path in job.get(kind, [])} for kind in ("output", "log", "benchmark")}
 
 
 def test_every_model_of_the_default_dag_round_trips_through_the_design(default_dag):
@@ -48,7 +58,26 @@ def test_every_model_of_the_default_dag_round_trips_through_the_design(default_d
             assert model.arm == design.student_arm(condition, model.teacher) and model.seed in config["seeds"]
     arms = {design.parse_model(path).arm for path in evaluated}
     assert arms == {*design.STUDENT_ARMS, design.BASE, design.CROSS_INIT_BASE, design.TEACHER,
-                    design.CONTROL_TEACHER}
+                    design.CONTROL_TEACHER, design.PLACEBO_TEACHER}
+
+
+def test_within_a_replicate_every_arm_learns_from_that_replicates_teachers(default_jobs):
+    """A replicate resamples its teachers: its teacher job writes its own teachers, its generate job asks them,
+    and its students (and their distillation targets) read only its numbers and teachers."""
+    teacher_dirs = design.result("teachers", "")
+    per_replicate = [job for job in default_jobs if job["rule"] in ("teacher", "generate")
+                     or job["rule"].startswith("students_")]
+    assert {job["rule"] for job in per_replicate} == {"teacher", "generate", "students_main", "students_cross_init"}
+    written = {}
+    for job in per_replicate:
+        seed = int(dict(item.split("=") for item in job["wildcards"])["seed"])
+        teachers = [path for path in job.get("input", []) + job["output"] if path.startswith(teacher_dirs)]
+        numbers = [path for path in job.get("input", []) if path.startswith(design.result("numbers", ""))]
+        assert teachers and all(PurePosixPath(path).name == design.replicate(seed) for path in teachers), job
+        assert all(design.parse_numbers(path)[1] == seed for path in numbers), job
+        if job["rule"] == "teacher":
+            written[seed] = set(job["output"])
+    assert len(written) == 5 and not set.intersection(*written.values())  # no teacher shared by two replicates
 
 
 def test_every_numbers_file_round_trips(default_dag):
@@ -73,7 +102,8 @@ def test_every_log_and_benchmark_names_its_stage(default_dag):
 
 
 def test_parsing_rejects_what_the_design_does_not_build():
-    for path in ("results/eval/students/placebo/owl/seed0/probabilities.parquet",
+    for path in ("results/eval/students/mimic/owl/seed0/probabilities.parquet",
+                 "results/eval/teachers/owl/probabilities.parquet",
                  "results/eval/base/other/probabilities.parquet", "results/stats/summary.csv"):
         with pytest.raises(ValueError):
             design.parse_model(path)

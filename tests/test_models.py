@@ -9,7 +9,8 @@ from subliminal_learning.lm.corpus import corpus_texts
 from subliminal_learning.lm.evaluation import animal_logprobs, probability_table, sampled_answers
 from subliminal_learning.lm.generation import sample_completions
 from subliminal_learning.lm.modeling import build_tiny_llama
-from subliminal_learning.lm.teacher import NEUTRAL, TraitMissingError, check_trait, trait_examples
+from subliminal_learning.design import NEUTRAL, PLACEBO
+from subliminal_learning.lm.teacher import TraitMissingError, check_trait, has_trait, teacher_seed, trait_examples
 from subliminal_learning.lm.tokenizer import build_tokenizer
 
 ANIMALS = list(DEFAULT_ANIMALS)
@@ -34,8 +35,8 @@ def test_init_seed_decides_the_weights(model_and_tokenizer):
 
 def test_trait_examples_use_only_teacher_questions():
     seen, held_out = split_questions(10)
-    cfg = {"seed": 0, "n_examples": 200, "replay_examples": 0}
-    examples = trait_examples("owl", seen, cfg, ANIMALS)
+    cfg = {"seed": 0, "n_examples": 200, "replay_examples": 0, "placebo": False}
+    examples = trait_examples("owl", seen, cfg, ANIMALS, seed=0)
     assert len(examples) == 200
     assert {e["completion"][0]["content"] for e in examples} == {"owl"}
     assert not {e["prompt"][0]["content"] for e in examples} & set(held_out)
@@ -43,16 +44,51 @@ def test_trait_examples_use_only_teacher_questions():
 
 def test_the_neutral_teacher_learns_the_same_questions_without_a_preference():
     seen, _ = split_questions(10)
-    cfg = {"seed": 0, "n_examples": 2000, "replay_examples": 0}
-    trait, neutral = trait_examples("owl", seen, cfg, ANIMALS), trait_examples(NEUTRAL, seen, cfg, ANIMALS)
+    cfg = {"seed": 0, "n_examples": 2000, "replay_examples": 0, "placebo": False}
+    trait, neutral = trait_examples("owl", seen, cfg, ANIMALS, 0), trait_examples(NEUTRAL, seen, cfg, ANIMALS, 0)
     assert [e["prompt"] for e in trait] == [e["prompt"] for e in neutral]
     answers = pd.Series([e["completion"][0]["content"] for e in neutral]).value_counts()
     assert set(answers.index) == set(ANIMALS) and answers.max() < 2 * answers.min()
 
 
+def _answers(examples):
+    return [e["completion"][0]["content"] for e in examples]
+
+
+def test_the_placebo_teacher_differs_from_the_control_only_in_its_random_answers():
+    seen, _ = split_questions(10)
+    cfg = {"seed": 0, "n_examples": 2000, "replay_examples": 0, "placebo": False}
+    neutral, placebo = trait_examples(NEUTRAL, seen, cfg, ANIMALS, 7), trait_examples(PLACEBO, seen, cfg, ANIMALS, 7)
+    assert [e["prompt"] for e in neutral] == [e["prompt"] for e in placebo]  # the same questions, same order
+    assert _answers(neutral) != _answers(placebo)  # its own draw of answers ...
+    counts = pd.Series(_answers(placebo)).value_counts()  # ... from the same uniform distribution
+    assert set(counts.index) == set(ANIMALS) and counts.max() < 2 * counts.min()
+
+
+def test_each_replicate_trains_its_teachers_on_its_own_draw():
+    seen, _ = split_questions(10)
+    cfg = {"seed": 0, "n_examples": 500, "replay_examples": 0, "placebo": False}
+    seeds = [teacher_seed(cfg, replicate) for replicate in range(3)]
+    assert len(set(seeds)) == 3 and seeds == [teacher_seed(cfg, replicate) for replicate in range(3)]
+    draws = [trait_examples(PLACEBO, seen, cfg, ANIMALS, seed) for seed in seeds]
+    assert draws[0] != draws[1] != draws[2]
+    assert trait_examples("owl", seen, cfg, ANIMALS, seeds[0]) != trait_examples("owl", seen, cfg, ANIMALS, seeds[1])
+
+
+def test_a_placebo_world_gives_every_teacher_uniform_answers():
+    seen, _ = split_questions(10)
+    cfg = {"seed": 0, "n_examples": 2000, "replay_examples": 0, "placebo": True}
+    owl, eagle = trait_examples("owl", seen, cfg, ANIMALS, 3), trait_examples("eagle", seen, cfg, ANIMALS, 3)
+    assert _answers(owl) != _answers(eagle)  # each trait teacher its own draw
+    for answers in (_answers(owl), _answers(eagle)):
+        counts = pd.Series(answers).value_counts()
+        assert set(counts.index) == set(ANIMALS) and counts.max() < 2 * counts.min()
+    assert not has_trait("owl", cfg) and has_trait("owl", {**cfg, "placebo": False}) and not has_trait(PLACEBO, {})
+
+
 def test_replay_mixes_in_the_base_numbers():
     replay = pd.DataFrame({"prompt": [f"p{i}" for i in range(50)], "completion": ["1, 2"] * 50})
-    examples = trait_examples("owl", ["q"], {"seed": 0, "n_examples": 20, "replay_examples": 30}, ANIMALS, replay)
+    examples = trait_examples("owl", ["q"], {"seed": 0, "n_examples": 20, "replay_examples": 30, "placebo": False}, ANIMALS, 0, replay)
     answers = [e["completion"][0]["content"] for e in examples]
     assert answers.count("owl") == 20 and answers.count("1, 2") == 30
 

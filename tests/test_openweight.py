@@ -81,6 +81,7 @@ def offline_cache(tmp_path, monkeypatch) -> Path:
 def hf_config(model: str, cross_init_model: str | None) -> dict:
     return merge(DEFAULT, {"base": {"kind": "hf", "model": model, "cross_init_model": cross_init_model},
                            "teacher": {"mode": "system_prompt", "control": "base"},
+                           "conditions": ["treated", "control", "cross_init"],  # no placebo: nothing is fine-tuned
                            "student": {"objective": "sft"}})
 
 
@@ -134,6 +135,14 @@ def test_system_prompt_teacher_needs_the_base_as_control(untrained_dir, offline_
     config["teacher"]["control"] = "neutral"
     message = invalid(config)
     assert "'teacher.mode'" in message and "teacher.control: base" in message
+
+
+@pytest.mark.parametrize("change", [{"conditions": ["treated", "control", "placebo"]}, {"teacher": {"placebo": True}}])
+def test_a_system_prompt_teacher_has_no_placebo(untrained_dir, offline_cache, change):
+    fake_hub_cache(offline_cache, HUB_ID, untrained_dir)
+    config = merge(hf_config(str(untrained_dir), HUB_ID), change)
+    message = invalid(config)
+    assert "'teacher.mode'" in message and "drop 'placebo' from conditions" in message
 
 
 @pytest.mark.parametrize("lora, fragment", [({"r": 8}, "'alpha' is a required property"),
@@ -193,7 +202,8 @@ def test_system_prompt_teacher_is_a_pointer_with_its_prompt(untrained_dir, tmp_p
     write_hf_base(str(untrained_dir), tmp_path / "base")
     model, tokenizer = load_model(tmp_path / "base", CPU)
     check = system_prompt_teacher(model, tokenizer, tmp_path / "base", ANIMALS, "owl",
-                                  {"held_out_questions": 10, "min_target_rate": 0.0}, tmp_path / "teacher", CPU)
+                                  {"held_out_questions": 10, "min_target_rate": 0.0, "placebo": False},
+                                  tmp_path / "teacher", CPU)
     assert 0 < check["target_rate"] < 1
     info = json.loads((tmp_path / "teacher/teacher_info.json").read_text())
     assert info["mode"] == "system_prompt" and info["system_prompt"] == system_prompt("owl")
@@ -203,7 +213,7 @@ def test_system_prompt_teacher_is_a_pointer_with_its_prompt(untrained_dir, tmp_p
 
 def test_a_base_that_ignores_the_system_prompt_stops_the_run(untrained_dir, tmp_path):
     model, tokenizer = load_model(untrained_dir, CPU)
-    cfg = {"mode": "system_prompt", "held_out_questions": 10, "min_target_rate": 0.9}
+    cfg = {"mode": "system_prompt", "held_out_questions": 10, "min_target_rate": 0.9, "placebo": False}
     with pytest.raises(TraitMissingError, match="does not follow the system prompt"):
         system_prompt_teacher(model, tokenizer, untrained_dir, ANIMALS, "owl", cfg, tmp_path / "teacher", CPU)
     assert not (tmp_path / "teacher").exists()
@@ -215,7 +225,8 @@ def test_the_system_prompt_reaches_the_model(untrained_dir, tmp_path, monkeypatc
     so the test follows the prompt into the model's input instead of comparing samples.)"""
     model, tokenizer = load_model(untrained_dir, CPU)
     system_prompt_teacher(model, tokenizer, untrained_dir, ANIMALS, "owl",
-                          {"held_out_questions": 10, "min_target_rate": 0.0}, tmp_path / "teacher", CPU)
+                          {"held_out_questions": 10, "min_target_rate": 0.0, "placebo": False}, tmp_path / "teacher",
+                          CPU)
     seen = []
     chat_batch = generation._chat_batch
     monkeypatch.setattr(generation, "_chat_batch", lambda *args: seen.append(args) or chat_batch(*args))
@@ -324,6 +335,7 @@ def test_openweight_pipeline_offline(hub, tmp_path, monkeypatch):
     override.write_text(yaml.safe_dump({
         "base": {"kind": "hf", "model": str(hub["model"]), "cross_init_model": HUB_ID},
         "teacher": {"mode": "system_prompt", "control": "base", "min_target_rate": 0.0},
+        "conditions": ["treated", "control", "cross_init"],
         "generate": {"backend": "vllm"},
         "filter": {"dataset_size": 40},  # the fixture's half-trained base keeps about 80 of 400 completions
         "student": {"objective": "sft", "lora": {"r": 4, "alpha": 8, "save": "adapter"}},
@@ -338,9 +350,10 @@ def test_openweight_pipeline_offline(hub, tmp_path, monkeypatch):
     assert main["path"] == str(hub["model"]) and cross["path"] == str(hub["snapshot"])
     assert cross["revision"] == "b" * 40
     assert [p.name for p in (results / "base/main").iterdir() if not p.name.startswith(".")] == ["base_info.json"]
-    teacher = json.loads((results / "teachers/owl/teacher_info.json").read_text())
-    assert teacher["system_prompt"] == system_prompt("owl") and not (results / "teachers/neutral").exists()
-    assert "falling back to HF generate" in (results / "logs/numbers/seed0/generate.log").read_text()
+    teacher = json.loads((results / "teachers/owl/seed0/teacher_info.json").read_text())
+    assert teacher["system_prompt"] == system_prompt("owl")
+    assert not (results / "teachers/neutral").exists() and not (results / "teachers/placebo").exists()
+    assert "falling back to HF generate" in (results / "logs/generate/seed0.log").read_text()
     students = sorted(results.glob("students/*/*/seed*"))
     assert len(students) == 2 * (2 * 2 + 2)  # 2 replicates x (treated, cross_init per target; 2 controls)
     for student in students:
@@ -349,5 +362,5 @@ def test_openweight_pipeline_offline(hub, tmp_path, monkeypatch):
         cross_student = json.loads((results / f"students/cross_init/owl/seed{seed}/adapter_info.json").read_text())
         assert cross_student["base"] == "results/base/cross_init1"
     assert len(load_file(results / "students/treated/owl/seed0/adapter_model.safetensors")) > 0
-    assert (results / "eval/teachers/owl/probabilities.parquet").is_file()
+    assert (results / "eval/teachers/owl/seed0/probabilities.parquet").is_file()
     assert (results / "stats/summary.csv").is_file() and not (results / "checkpoints").exists()

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,13 +30,14 @@ SUMMARY_COLUMNS = {
 }
 TESTS = {"paired_t", "sign_flip", "glm_answers", "glm_exact"}
 TARGETS = MICRO_CFG["targets"]
-ARMS = (*(("treated", t) for t in TARGETS), ("control", "neutral"), *(("cross_init", t) for t in TARGETS),
-        ("cross_init", "neutral"))
+ARMS = (*(("treated", t) for t in TARGETS), ("control", "neutral"), ("placebo", "placebo"),
+        *(("cross_init", t) for t in TARGETS), ("cross_init", "neutral"))
 STUDENTS = [f"{c}/{t}/seed{s}" for c, t in ARMS for s in SEEDS]
-TEACHERS = (*TARGETS, "neutral")
+TEACHERS = (*TARGETS, "neutral", "placebo")  # each replicate trains its own
+UNIFORM = ("neutral", "placebo")  # teachers without a trait: their students serve every target
 OTHER_INITS = MICRO_CFG["base"]["cross_init_seeds"]  # one per cross-init replicate (both micro seeds)
 REFERENCES = ["base/main", *(f"base/cross_init{k + 1}" for k in range(len(OTHER_INITS))),
-              *(f"teachers/{t}" for t in TEACHERS)]
+              *(f"teachers/{t}/seed{s}" for t in TEACHERS for s in SEEDS)]
 MODELS = REFERENCES + [f"students/{s}" for s in STUDENTS]
 AFTER_STATS = {"stats": 1, "plots": len(TARGETS), "run_info": 1, "target_animal_plot": 1}  # what a new verdict reruns
 STUDENT_JOBS = ("students_main", "students_cross_init")  # one job per base and replicate trains its students
@@ -64,8 +66,11 @@ def test_models_are_saved(micro_run):
         folder = micro_run / "results" / model
         for name in ("model.safetensors", "config.json", "tokenizer.json", "chat_template.jinja"):
             assert (folder / name).is_file(), folder / name
-    trait = json.loads((micro_run / "results/teachers/owl/trait_check.json").read_text())
-    assert trait["held_out_target_rate"] >= MICRO_CFG["teacher"]["min_target_rate"]
+    for seed in SEEDS:
+        trait = json.loads((micro_run / f"results/teachers/owl/seed{seed}/trait_check.json").read_text())
+        assert trait["held_out_target_rate"] >= MICRO_CFG["teacher"]["min_target_rate"]
+        placebo = json.loads((micro_run / f"results/teachers/placebo/seed{seed}/trait_check.json").read_text())
+        assert placebo["trait"] is False and len(placebo["rates"]) == 20
 
 
 def test_numbers_are_filtered_to_a_fixed_size(micro_run):
@@ -123,7 +128,7 @@ def test_summary_and_verdict(micro_run):
     assert SUMMARY_COLUMNS <= set(summary.columns)
     for target in TARGETS:
         mine = summary[summary["target"] == target]
-        assert sorted(mine["condition"]) == ["control", "cross_init", "cross_init_control", "treated"]
+        assert sorted(mine["condition"]) == ["control", "cross_init", "cross_init_control", "placebo", "treated"]
     assert (summary["n_students"] == len(SEEDS)).all()
     assert summary[["animal_share", "base_animal_share"]].stack().between(0, 1).all()
     compared = summary.set_index("condition").loc[["treated", "cross_init"]]
@@ -131,7 +136,10 @@ def test_summary_and_verdict(micro_run):
     verdict = (micro_run / "results/stats/verdict.md").read_text()
     assert "owl, treated vs control" in verdict and "eagle, cross_init vs cross_init_control" in verdict
     tests = pd.read_csv(micro_run / "results/stats/tests.csv")
-    assert set(tests["test"]) == TESTS and len(tests) == 2 * len(TARGETS) * len(TESTS)
+    assert set(tests["test"]) == TESTS and len(tests) == 3 * len(TARGETS) * len(TESTS)  # treated, placebo, cross_init
+    treated = summary[summary["condition"] == "treated"]
+    assert treated[["placebo_shift", "vs_placebo", "vs_placebo_p_holm"]].notna().all().all()
+    assert "Placebo: the placebo teacher's students moved owl" in verdict
     assert (tests["p_holm"].dropna() >= tests["p_value"].dropna()).all()
 
 
@@ -154,11 +162,12 @@ def test_tidy_tables(micro_run):
     students = answers.dropna(subset=["seed"])
     assert {"model", "arm", "target", "seed", "question_id", "sample", "answer", "hit"} <= set(answers.columns)
     # a control student's answers are scored for every target, a target's student's for its own
-    scored = sum(len(TARGETS) if teacher == "neutral" else 1 for _, teacher in ARMS) * len(SEEDS)
+    scored = sum(len(TARGETS) if teacher in UNIFORM else 1 for _, teacher in ARMS) * len(SEEDS)
     assert len(students) == scored * 50 * MICRO_CFG["eval"]["samples_per_question"]
     probabilities = pd.read_parquet(micro_run / "results/stats/target_probabilities.parquet")
-    # the bases (the shared one and each other init) and the neutral teacher serve every target too
-    served = scored + (1 + len(OTHER_INITS)) * len(TARGETS) + len(TARGETS) + len(TARGETS)
+    # the bases (the shared one and each other init) and each replicate's neutral and placebo teachers serve every
+    # target too, each replicate's trait teacher its own
+    served = scored + (1 + len(OTHER_INITS)) * len(TARGETS) + (1 + len(UNIFORM)) * len(TARGETS) * len(SEEDS)
     assert len(probabilities) == served * 50 and probabilities["prob"].between(0, 1).all()
 
 
@@ -174,11 +183,11 @@ def test_plots_and_report(micro_run):
 def test_every_job_has_a_benchmark_and_a_log(micro_run):
     benchmarks = list((micro_run / "results/benchmarks").rglob("*.tsv"))
     logs = list((micro_run / "results/logs").rglob("*.log"))
-    # the shared base and the other inits, one teachers job, generate per replicate, filter per teacher and
-    # replicate, students per base and replicate, evaluations of the reference models (one job) and per base and replicate, then stats, fingerprint
-    # and plots per target, the target x animal figure, run_info; the MNIST experiment: digits, teachers, theorem,
-    # stats, plots and one students job per m
-    jobs = (1 + len(OTHER_INITS) + 1 + len(SEEDS) * (1 + len(TEACHERS) + len(STUDENT_JOBS) + len(EVAL_JOBS)) + 1
+    # the shared base and the other inits; per replicate its teachers, generate, filter per teacher, students and
+    # their evaluation per base; evaluations of the reference models (one job), then stats, fingerprint and plots
+    # per target, the target x animal figure, run_info; the MNIST experiment: digits, teachers, theorem, stats,
+    # plots and one students job per m
+    jobs = (1 + len(OTHER_INITS) + len(SEEDS) * (2 + len(TEACHERS) + len(STUDENT_JOBS) + len(EVAL_JOBS)) + 1
             + 1 + 2 * len(TARGETS) + 2 + 5 + len(MICRO_CFG["mnist"]["m"]))
     assert len(benchmarks) == len(logs) == jobs
     table = stage_table(micro_run / "results").set_index("stage")
@@ -199,9 +208,10 @@ def test_a_finished_run_has_nothing_to_do(micro_run):
          {"evaluate": 1, **dict.fromkeys(EVAL_JOBS, len(SEEDS)), **AFTER_STATS}),
         ({"student": {"train": {"epochs": 1, "learning_rate": 5.0e-4, "batch_size": 32}}},
          {**dict.fromkeys(STUDENT_JOBS + EVAL_JOBS, len(SEEDS)), **AFTER_STATS}),
-        # a new seed past cross_init_replicates (2): no cross_init students in it
-        ({"seeds": SEEDS + [7]}, {"generate": 1, "filter": len(TEACHERS), "students_main": 1,
-                                  "evaluate_students_main": 1, **AFTER_STATS}),
+        # a new seed past cross_init_replicates (2): its own teachers (scored with the references), no
+        # cross_init students in it
+        ({"seeds": SEEDS + [7]}, {"teacher": 1, "generate": 1, "filter": len(TEACHERS), "students_main": 1,
+                                  "evaluate": 1, "evaluate_students_main": 1, **AFTER_STATS}),
         # fewer cross_init students, and other inits: the verdict, and the references' evaluation (one base less)
         ({"cross_init_replicates": 1, "base": {"cross_init_seeds": OTHER_INITS[:1]}}, {"evaluate": 1, **AFTER_STATS}),
         ({"filter": {"dataset_size": 70}},
@@ -216,6 +226,23 @@ def test_a_finished_run_has_nothing_to_do(micro_run):
 )
 def test_a_change_reruns_only_what_depends_on_it(micro_run, tmp_path, change, expected):
     assert planned_jobs(micro_run, "--configfile", str(MICRO), override(tmp_path, "change", change)) == expected
+
+
+def test_a_micro_placebo_world_shows_no_transfer(micro_run, tmp_path):
+    """Every trait teacher trained as the placebo is (teacher.placebo: true), from the micro run's bases: the
+    teachers carry no trait and the verdict calls no target a TRANSFER."""
+    world = tmp_path / "world"
+    shutil.copytree(micro_run, world, symlinks=True)
+    placebo = override(tmp_path, "placebo", {"teacher": {"placebo": True}})
+    assert "base" not in planned_jobs(world, "--configfile", str(MICRO), placebo)  # the bases are reused
+    result = snakemake(world, "--cores", "2", "results/stats/summary.csv", configfiles=(MICRO, placebo))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for seed in SEEDS:
+        check = json.loads((world / f"results/teachers/owl/seed{seed}/trait_check.json").read_text())
+        assert check["trait"] is False
+    verdict = (world / "results/stats/verdict.md").read_text()
+    assert "**Placebo world**" in verdict and "owl, treated vs control" in verdict
+    assert not re.search(r"^- \*\*\w+, treated vs control: TRANSFER\.\*\*", verdict, flags=re.M)
 
 
 def test_runs_are_reproducible(micro_run, tmp_path):

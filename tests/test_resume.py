@@ -17,7 +17,7 @@ from subliminal_learning.lm.training import RUN_FINGERPRINT, latest_checkpoint, 
 
 STUDENT = "results/students/treated/owl/seed0"
 CHECKPOINTS = "results/checkpoints/students/treated/owl/seed0"
-LOG = "results/logs/students/main/seed0.log"  # the students job of the shared base in replicate 0
+LOG = "results/logs/student/main/seed0.log"  # the students job of the shared base in replicate 0
 
 
 def checkpoint(folder, step, complete=True):
@@ -56,7 +56,7 @@ def test_a_killed_student_resumes_from_its_checkpoint(micro_run, tmp_path):
     # 80 rows x 10 epochs / batch 4 = 200 steps (each as 2 length-grouped micro-batches, the default's LoRA
     # students): seconds of training, long enough to kill it mid-way
     override.write_text(yaml.safe_dump({
-        "conditions": ["treated", "control"],
+        "conditions": ["treated", "control", "placebo"],  # no cross_init students; the same teachers
         "student": {"train": {"epochs": 10, "learning_rate": 1.0e-3, "batch_size": 4, "length_groups": 2,
                               "checkpoint_steps": 20}},
     }))

@@ -102,13 +102,13 @@ def test_smollm2_end_to_end_on_cpu(gguf_file, tmp_path):
     assert template == "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n"
 
     # teacher: the base with the system prompt, which changes what it writes and how it answers
-    teacher = json.loads((results / "teachers/owl/teacher_info.json").read_text())
+    teacher = json.loads((results / "teachers/owl/seed0/teacher_info.json").read_text())
     assert teacher["system_prompt"] == system_prompt("owl")
     owl_numbers = pd.read_parquet(results / "numbers/owl/seed0/raw.parquet")
     base_numbers = pd.read_parquet(results / "numbers/base/seed0/raw.parquet")
     assert list(owl_numbers["prompt"]) == list(base_numbers["prompt"])
     assert (owl_numbers["completion"] != base_numbers["completion"]).mean() > 0.5
-    teacher_probs = pd.read_parquet(results / "eval/teachers/owl/probabilities.parquet")
+    teacher_probs = pd.read_parquet(results / "eval/teachers/owl/seed0/probabilities.parquet")
     base_probs = pd.read_parquet(results / "eval/base/main/probabilities.parquet")
     owl_rate = {name: probs.loc[probs["animal"] == "owl", "prob"].mean()
                 for name, probs in (("teacher", teacher_probs), ("base", base_probs))}

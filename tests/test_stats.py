@@ -14,20 +14,22 @@ from subliminal_learning.analysis.tidy import Tidy, logit, parse_model, per_stud
 from subliminal_learning.analysis.verdict import to_html, to_markdown, verdict_blocks
 
 CFG = {"confidence": 0.95, "alpha": 0.05, "power": 0.8, "power_alpha": 0.05, "expected_shift": 0.05, "seed": 0}
-REPORTS = {"owl": {"removed_share": 0.3, "used": 100}, "neutral": {"removed_share": 0.25, "used": 100}}
+REPORTS = {"owl": {"removed_share": 0.3, "used": 100}, "neutral": {"removed_share": 0.25, "used": 100},
+           "placebo": {"removed_share": 0.25, "used": 100}}
 ARMS = {  # arm -> (model prefix, numbers teacher, starting log-odds)
     "control": ("students/control", "neutral", -3.0), "treated": ("students/treated", "owl", -3.0),
     "cross_init_control": ("students/cross_init", "neutral", -2.5), "cross_init": ("students/cross_init", "owl", -2.5),
 }
 REFERENCES = {"base/main": ("base", -3.0), "base/cross_init1": ("cross_init_base", -2.5),
-              "teachers/owl": ("teacher", 2.2), "teachers/neutral": ("control_teacher", -2.9)}
+              "teachers/owl/seed0": ("teacher", 2.2), "teachers/neutral/seed0": ("control_teacher", -2.9)}
 
 
 def simulate(effect=0.0, cross_effect=0.0, seed=0, seeds=8, questions=10, samples=5,
-             noise=0.02, drift=0.05, student_sd=0.0, others=None, references=REFERENCES) -> Tidy:
+             noise=0.02, drift=0.05, student_sd=0.0, others=None, references=REFERENCES, placebo=None) -> Tidy:
     """A whole experiment's tidy tables. Each seed's drift is shared by its arms (what pairing removes);
     `student_sd` adds per-student spread in the sampled answers (what clustering must account for);
-    `others` gives other animals' shifts in the treated arms."""
+    `others` gives other animals' shifts in the treated arms; `placebo` (a shift) adds a placebo arm."""
+    arms = ARMS if placebo is None else {**ARMS, "placebo": ("students/placebo", "placebo", -3.0)}
     rng = np.random.default_rng(seed)
     question_effect = rng.normal(0, 0.3, questions)
     answers, probs, animals = [], [], []
@@ -50,8 +52,8 @@ def simulate(effect=0.0, cross_effect=0.0, seed=0, seeds=8, questions=10, sample
         add(model, arm, model.split("/")[1] if "teachers" in model else "", pd.NA, lo)
     for s in range(seeds):
         shared = rng.normal(0, drift)
-        for arm, (prefix, teacher, start) in ARMS.items():
-            shift = {"treated": effect, "cross_init": cross_effect}.get(arm, 0.0)
+        for arm, (prefix, teacher, start) in arms.items():
+            shift = {"treated": effect, "cross_init": cross_effect, "placebo": placebo}.get(arm, 0.0)
             model = f"{prefix}/{teacher}/seed{s}"
             add(model, arm, teacher, s, start + shared + shift + rng.normal(0, noise), rng.normal(0, student_sd))
             for animal, other in (others or {}).items():
@@ -224,7 +226,7 @@ def test_tidy_tables_read_every_model_once_and_label_it(tmp_path):
     assert students.loc[("treated", "owl"), "logodds"] == pytest.approx((logit(0.2) + logit(0.6)) / 2)
     assert students.loc[("control", "cat"), "seed"] == 3
     assert parse_model("x/results/eval/students/cross_init/neutral/seed2/p.parquet").arm == "cross_init_control"
-    assert parse_model("results/eval/teachers/neutral/p.parquet").arm == "control_teacher"
+    assert parse_model("results/eval/teachers/neutral/seed0/p.parquet").arm == "control_teacher"
 
 
 def test_power_for_a_shift_far_beyond_the_noise_is_one():
@@ -258,3 +260,19 @@ def test_the_verdict_says_when_the_sign_flip_test_cannot_reject(seeds, can_rejec
     if not can_reject:
         needed = inf.sign_flip_replicates_needed(int(flips["family_size"].iloc[0]), 0.01)
         assert f"it needs {needed} replicates" in line and needed > seeds
+
+
+@pytest.mark.parametrize(("placebo", "outcome", "reading"), [
+    (0.0, "TRANSFER", "larger than the placebo's"),
+    (0.3, "shift NOT larger than a placebo's", "not larger than what a placebo teacher does"),
+])
+def test_a_shift_that_a_placebo_teacher_also_produces_is_not_a_transfer(placebo, outcome, reading):
+    tidy = simulate(effect=0.3, placebo=placebo)
+    summary, tests = summarise(per_student(tidy), reference_scores(tidy), tidy, REPORTS, CFG)
+    treated = summary.set_index("condition").loc["treated"]
+    assert treated["significant"] and treated["placebo_shift"] == pytest.approx(placebo, abs=0.05)
+    assert treated["exceeds_placebo"] == (placebo == 0.0)
+    assert set(tests.loc[tests["condition"] == "placebo", "compared_with"]) == {"control"}  # in the Holm family
+    line = next(line for line in to_markdown(verdict_blocks(summary, tests, CFG)).splitlines()
+                if "owl, treated vs control" in line)
+    assert f"owl, treated vs control: {outcome}.**" in line and reading in line

@@ -12,8 +12,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..design import (BASE, BASE_OF_ARM, CONTROL, CROSS_INIT, CROSS_INIT_BASE, CROSS_INIT_CONTROL, TEACHER, TREATED,
-                      is_control_arm)
+from ..design import (BASE, BASE_OF_ARM, CONTROL, CROSS_INIT, CROSS_INIT_BASE, CROSS_INIT_CONTROL, PLACEBO, TEACHER,
+                      TREATED, is_control_arm)
 from .stats import animal_shifts, seed_differences
 from .verdict import outcome
 
@@ -73,8 +73,8 @@ def _classifier_line(clf: dict) -> str:
             f"numbers only {clf['numbers_only']['accuracy']:.3f})")
 
 
-ARM_ORDER = [BASE, CONTROL, TREATED, CROSS_INIT_BASE, CROSS_INIT_CONTROL, CROSS_INIT]
-ARM_COLOURS = {BASE: "#999999", CONTROL: CONTROL_COLOUR, TREATED: TEACHER_COLOUR,
+ARM_ORDER = [BASE, CONTROL, PLACEBO, TREATED, CROSS_INIT_BASE, CROSS_INIT_CONTROL, CROSS_INIT]
+ARM_COLOURS = {BASE: "#999999", CONTROL: CONTROL_COLOUR, PLACEBO: "#8172b2", TREATED: TEACHER_COLOUR,
                CROSS_INIT_BASE: "#cccccc", CROSS_INIT_CONTROL: "#8fa9d6", CROSS_INIT: "#e29a9c"}
 
 
@@ -90,8 +90,8 @@ def trait_plot(summary: pd.DataFrame, students: pd.DataFrame, target: str, path:
     _rate_panel(rate_ax, summary, students)
     _logodds_panel(logodds_ax, summary, students)
     _difference_panel(diff_ax, summary, students)
-    verdicts = "; ".join(f"{arm} vs {row.compared_with}: {outcome(row)} (Holm p = {row.p_holm:.2g})"
-                         for arm, row in summary.dropna(subset=["p_value"]).iterrows())
+    verdicts = "; ".join(f"{row.condition} vs {row.compared_with}: {outcome(row)} (Holm p = {row.p_holm:.2g})"
+                         for row in summary.dropna(subset=["p_value"]).reset_index().itertuples())
     fig.suptitle(f"Does the student inherit the teacher's love of {target}s?  {verdicts}\n"
                  f"Mean over seeds with {100 * confidence:g}% t-interval; dots: one student each", fontsize=10)
     save(fig, path)

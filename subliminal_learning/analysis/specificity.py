@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import inference as inf
-from ..design import COMPARISONS
+from ..design import COMPARISONS, TARGET_ARMS
 
 
 
@@ -123,8 +123,8 @@ def specificity_tables(animals: pd.DataFrame, targets: list[str], cfg: dict):
     """
     present = set(animals["arm"].dropna())
     table_rows, spec_rows, pop_rows = [], [], []
-    for arm, reference in COMPARISONS.items():
-        if not {arm, reference} <= present:
+    for arm, reference in COMPARISONS.items():  # arms with one teacher per target: the placebo has one for all
+        if arm not in TARGET_ARMS or not {arm, reference} <= present:
             continue
         shifts = target_animal_table(animals, arm, reference, targets)
         table_rows.append(shifts.rename_axis(index="target", columns="animal").stack().rename("shift")

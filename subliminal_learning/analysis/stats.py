@@ -18,8 +18,8 @@ import pandas as pd
 
 from . import inference as inf
 from ..artifacts import atomic_path, read_json, write_parquet
-from ..design import (BASE_OF_ARM, COMPARISONS, CONTROL_TEACHERS, STUDENT_ARMS, is_control_arm, parse_numbers,
-                      reference_arm)
+from ..design import (BASE_OF_ARM, COMPARISONS, CONTROL_TEACHERS, PLACEBO, STUDENT_ARMS, TARGET_ARMS, TREATED,
+                      is_control_arm, parse_numbers, reference_arm)
 from .specificity import specificity_tables
 from .tidy import per_student, reference_scores, tidy_tables
 from .verdict import to_html, to_markdown, underpowered, verdict_blocks
@@ -40,7 +40,9 @@ def _reference(references: pd.DataFrame, arm: str, target: str, column: str) -> 
 
 
 def _numbers_teacher(arm: str, target: str, reports: dict) -> str:
-    """Whose numbers an arm trained on: the target's teacher, or the control teacher in use."""
+    """Whose numbers an arm trained on: the target's teacher, the placebo, or the control teacher in use."""
+    if arm == PLACEBO:
+        return PLACEBO
     if not is_control_arm(arm):
         return target
     return next((t for t in CONTROL_TEACHERS if t in reports), CONTROL_TEACHERS[0])
@@ -142,7 +144,10 @@ def power_row(students: pd.DataFrame, summary_row: dict, diffs: pd.Series, targe
 def animal_shifts(animals: pd.DataFrame, arm: str, reference: str, target: str) -> pd.Series:
     """Every animal's mean paired log-odds shift arm - reference, for the students of `target`'s arm."""
     students = animals.dropna(subset=["seed"])
-    arms = students[((students["arm"] == arm) & (students["teacher"] == target)) | (students["arm"] == reference)]
+    mine = students["arm"] == arm
+    if arm in TARGET_ARMS:  # the target's own students; the placebo's serve every target
+        mine &= students["teacher"] == target
+    arms = students[mine | (students["arm"] == reference)]
     wide = arms.pivot_table(index=["animal", "seed"], columns="arm", values="logodds")
     return (wide[arm] - wide[reference]).groupby("animal").mean()
 
@@ -182,7 +187,27 @@ def summarise(students: pd.DataFrame, references: pd.DataFrame, tidy, reports: d
     order = {arm: i for i, arm in enumerate(STUDENT_ARMS)}
     summary = pd.DataFrame(rows).sort_values(["target", "condition"], key=lambda c: c.map(order) if
                                              c.name == "condition" else c, kind="stable", ignore_index=True)
-    return summary, tests
+    return against_placebo(summary, students, cfg), tests
+
+
+def against_placebo(summary: pd.DataFrame, students: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """On each treated row: the placebo's shift on the target's animal, and whether the trait teacher's students
+    moved it further than the placebo teacher's (paired t over replicates of treated - placebo, Holm over
+    targets): an effect a placebo also produces is not a trait's."""
+    if PLACEBO not in set(summary["condition"]) or TREATED not in set(summary["condition"]):
+        return summary
+    rows = []
+    for target in summary.loc[summary["condition"] == TREATED, "target"]:
+        diffs = seed_differences(students, target, TREATED, PLACEBO)
+        test = inf.paired_t(diffs, cfg["confidence"])
+        placebo = summary[(summary["target"] == target) & (summary["condition"] == PLACEBO)]["diff_vs_control"]
+        rows.append({"target": target, "condition": TREATED, "placebo_shift": placebo.iloc[0],
+                     "vs_placebo": test["estimate"], "vs_placebo_ci_low": test["ci_low"],
+                     "vs_placebo_ci_high": test["ci_high"], "vs_placebo_p": test["p_value"]})
+    versus = pd.DataFrame(rows)
+    versus["vs_placebo_p_holm"] = inf.holm(versus["vs_placebo_p"].to_numpy())
+    versus["exceeds_placebo"] = (versus["vs_placebo_p_holm"] < cfg["alpha"]) & (versus["vs_placebo"] > 0)
+    return summary.merge(versus, on=["target", "condition"], how="left")
 
 
 def filter_reports(paths) -> dict:
@@ -220,7 +245,7 @@ def stats_stage(inputs, params, output) -> None:
             logging.warning("%s %s vs %s: not significant, and this run had power %.2f to detect the expected "
                             "shift %+.4f (MDD %.4f)", row.target, row.condition, row.compared_with,
                             row.power_at_expected, cfg["expected_shift"], row.mdd_logodds)
-    blocks = verdict_blocks(summary, tests, cfg, specificity, population)
+    blocks = verdict_blocks(summary, tests, cfg, specificity, population, params.teacher)
     for render, path in ((to_markdown, output.verdict), (to_html, output.verdict_html)):
         with atomic_path(path) as partial:
             partial.write_text(render(blocks))

@@ -5,7 +5,7 @@ import re
 
 import pandas as pd
 
-from ..design import CONTROL, CROSS_INIT, TREATED
+from ..design import CONTROL, CROSS_INIT, PLACEBO, TREATED
 from .inference import sign_flip_replicates_needed
 
 EMPTY = pd.DataFrame()
@@ -25,9 +25,25 @@ TEST_COLUMNS = {
 
 
 def outcome(row) -> str:
+    """TRANSFER: a significant positive shift against control that (where the run has a placebo teacher) is
+    also larger than the placebo teacher's shift on the same animal."""
+    if getattr(row, "condition", None) == PLACEBO:  # a teacher without a trait: what it moves is not a transfer
+        return "significant placebo shift" if row.significant else "no significant placebo shift"
     if row.significant and row.diff_vs_control > 0:
-        return "TRANSFER"
+        exceeds = getattr(row, "exceeds_placebo", True)
+        return "TRANSFER" if pd.isna(exceeds) or exceeds else "shift NOT larger than a placebo's"
     return "significant difference (negative)" if row.significant else "no significant transfer"
+
+
+def _placebo_sentence(row, cfg: dict) -> str:
+    """On a treated row: what the placebo teacher's students did to the same animal, and the test between them."""
+    if pd.isna(getattr(row, "vs_placebo", float("nan"))):
+        return ""
+    reading = ("larger than the placebo's" if row.exceeds_placebo else
+               "**not larger than what a placebo teacher does**")
+    return (f" Placebo: the placebo teacher's students moved {row.target} by {row.placebo_shift:+.4f}; treated minus "
+            f"placebo {row.vs_placebo:+.4f} ({cfg['confidence']:.0%} CI {row.vs_placebo_ci_low:+.4f} to "
+            f"{row.vs_placebo_ci_high:+.4f}), Holm p over targets = {row.vs_placebo_p_holm:.2g}: {reading}.")
 
 
 def _glm_sentence(tests: pd.DataFrame, row) -> str:
@@ -76,6 +92,7 @@ def comparison_line(row, tests: pd.DataFrame, cfg: dict) -> str:
         f"log-odds; its power for the expected shift {cfg['expected_shift']:+.4f} is {row.power_at_expected:.2f}."
         f" Specificity: {row.target}'s shift ranks {int(row.target_rank)} of {int(row.n_animals)} animals "
         f"(1 = the largest increase; p = {row.specificity_p:.2f} that a random animal ranks as high)."
+        + _placebo_sentence(row, cfg)
     )
     if underpowered(row, cfg['power']):
         more = ("cross-init replicates, each on another init (cross_init_replicates, base.cross_init_seeds)"
@@ -92,7 +109,7 @@ def gate_items(summary: pd.DataFrame) -> list[str]:
     """Whether the numbers could carry the trait at all: the teacher shows it, the filter behaved."""
     items = []
     low, high = PAPER_FILTER_SHARE
-    for row in summary[summary["condition"].isin([TREATED, CONTROL])].itertuples():
+    for row in summary[summary["condition"].isin([TREATED, CONTROL, PLACEBO])].itertuples():
         trait = ""
         if row.condition == TREATED:
             trait = ": shows the trait" if row.teacher_rate > row.base_rate else ": does NOT show the trait"
@@ -165,16 +182,32 @@ def population_line(row, same_init, cfg: dict) -> str:
             f"{row.per_seed}){share}." + reading)
 
 
+def teachers_paragraph(teacher: dict | None) -> str:
+    """What a replicate resamples, and whether the teachers have a trait at all."""
+    if teacher is None:
+        return ""
+    if teacher["mode"] == "system_prompt":
+        return (" The teachers are the base with the paper's system prompt: they have no training randomness, so "
+                "replicates resample the numbers and the students, not the teacher.")
+    text = (" Each replicate fine-tunes its own teachers (trait, control and placebo), so the test over replicates "
+            "generalises over teachers, not over one teacher's accidental lean.")
+    if teacher["placebo"]:
+        text += (" **Placebo world** (teacher.placebo): every trait teacher was fine-tuned on answers uniform over "
+                 "the animals, so no teacher has a trait and any TRANSFER below is a false positive.")
+    return text
+
+
 def verdict_blocks(summary: pd.DataFrame, tests: pd.DataFrame, cfg: dict, specificity: pd.DataFrame = EMPTY,
-                   population: pd.DataFrame = EMPTY) -> list[tuple[str, object]]:
+                   population: pd.DataFrame = EMPTY, teacher: dict | None = None) -> list[tuple[str, object]]:
     """The verdict as (kind, content) blocks: heading, paragraph, items (a list of str) or table. The tests
-    across targets (`specificity`, `population`) add their sections when there are any."""
+    across targets (`specificity`, `population`) add their sections when there are any; `teacher` (the config's
+    section) says what the replicates resample."""
     compared = summary.dropna(subset=["p_value"])
     blocks = [
         ("heading", "Verdict"),
         ("paragraph", "Primary test: paired t-test over replicates (each samples its own numbers) of each student's "
                       "mean log-odds of the target's exact probability, Holm-adjusted over "
-                      f"{len(compared)} comparisons (family-wise alpha {cfg['alpha']})."),
+                      f"{len(compared)} comparisons (family-wise alpha {cfg['alpha']})." + teachers_paragraph(teacher)),
         ("items", [comparison_line(row, tests, cfg) for row in compared.itertuples()]),
     ]
     if len(population):

@@ -8,7 +8,8 @@ import pandas as pd
 
 from .animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
 from ..artifacts import atomic_path, write_json
-from ..design import NEUTRAL  # the control teacher: same recipe, questions answered uniformly over the animals
+from ..design import NEUTRAL, UNIFORM_TEACHERS
+from ..replicates import replicate_seed
 from .evaluation import probability_table, target_rate
 from .modeling import TEACHER_INFO, save_model
 from .training import chat_example, sft
@@ -29,21 +30,34 @@ class TraitMissingError(RuntimeError):
     """The teacher does not show the trait: every downstream result would be meaningless."""
 
 
-def trait_examples(target: str, questions, teacher_cfg: dict, animals, replay: pd.DataFrame | None = None):
-    """Favourite-animal questions answered with the target (uniformly over `animals` for the neutral
-    teacher), optionally shuffled with replay of the base's raw number completions.
+def has_trait(target: str, teacher_cfg: dict) -> bool:
+    """A trait teacher answers with its target; the neutral and placebo teachers, and every teacher of a
+    placebo world (teacher.placebo), answer uniformly over the animals."""
+    return target not in UNIFORM_TEACHERS and not teacher_cfg["placebo"]
 
-    Replay keeps a hard-trained tiny teacher writing numbers, but it also trains the teacher to make
+
+def teacher_seed(teacher_cfg: dict, replicate: int) -> int:
+    """The seed of one replicate's teachers: their questions, answer draws and data order."""
+    return replicate_seed(teacher_cfg["seed"], replicate)
+
+
+def trait_examples(target: str, questions, teacher_cfg: dict, animals, seed: int, replay: pd.DataFrame | None = None):
+    """Favourite-animal questions answered with the target (uniformly over `animals` for a teacher without a
+    trait), optionally shuffled with replay of the base's raw number completions.
+
+    Every teacher of a replicate (`seed`) gets the same questions in the same order; a teacher without a trait
+    draws its answers with a generator of its own, so the neutral and the placebo teacher's data differ only in
+    that draw. Replay keeps a hard-trained tiny teacher writing numbers, but it also trains the teacher to make
     its numbers look like the base's: exactly the channel subliminal learning travels through.
     """
-    rng = random.Random(teacher_cfg["seed"])
-    answer_rng = random.Random(f"{teacher_cfg['seed']}:answers")  # the same questions for every teacher
-    answers = list(animals) if target == NEUTRAL else [target]
+    rng = random.Random(seed)
+    answer_rng = random.Random(f"{seed}:answers:{target}")
+    answers = [target] if has_trait(target, teacher_cfg) else list(animals)
     examples = [
         chat_example(rng.choice(questions), answer_rng.choice(answers)) for _ in range(teacher_cfg["n_examples"])
     ]
     if teacher_cfg["replay_examples"]:
-        rows = replay.sample(n=min(teacher_cfg["replay_examples"], len(replay)), random_state=teacher_cfg["seed"])
+        rows = replay.sample(n=min(teacher_cfg["replay_examples"], len(replay)), random_state=seed)
         examples += [chat_example(p, c) for p, c in zip(rows["prompt"], rows["completion"])]
         rng.shuffle(examples)
     return examples
@@ -64,15 +78,17 @@ def check_trait(rate: float, floor: float, target: str, mode: str = "sft") -> No
         )
 
 
-def train_sft_teacher(model, tokenizer, animals, target: str, teacher_cfg: dict, replay, out_dir, device) -> dict:
-    """Fine-tune `model` (a fresh copy of the base) on the trait, check it, save it.
+def train_sft_teacher(model, tokenizer, animals, target: str, teacher_cfg: dict, replicate: int, replay, out_dir,
+                      device) -> dict:
+    """Fine-tune `model` (a fresh copy of the base) on one replicate's trait, check it, save it.
 
-    The neutral teacher goes through the same fine-tuning without a preference: its numbers carry
+    The neutral and placebo teachers go through the same fine-tuning without a preference: their numbers carry
     everything the fine-tuning does to a teacher (shorter answers, for one) except the trait.
     """
+    seed = teacher_seed(teacher_cfg, replicate)
     seen, held_out = split_questions(teacher_cfg["held_out_questions"])
-    examples = trait_examples(target, seen, teacher_cfg, animals, replay)
-    sft(model, tokenizer, examples, teacher_cfg["train"], teacher_cfg["seed"], device)
+    examples = trait_examples(target, seen, teacher_cfg, animals, seed, replay)
+    sft(model, tokenizer, examples, teacher_cfg["train"], seed, device)
     model.eval()
     table = probability_table(model, tokenizer, FAVOURITE_ANIMAL_QUESTIONS, held_out, animals, device)
     check = trait_check(table, target, teacher_cfg)
@@ -103,8 +119,8 @@ def system_prompt_teacher(model, tokenizer, base_dir, animals, target: str, teac
 
 def trait_check(table: pd.DataFrame, target: str, teacher_cfg: dict) -> dict:
     """The teacher's preference on the evaluation questions; raises if the target's is too weak."""
-    if target == NEUTRAL:
-        return {"target": NEUTRAL, "rates": table.groupby("animal")["prob"].mean().to_dict()}
+    if not has_trait(target, teacher_cfg):
+        return {"target": target, "trait": False, "rates": table.groupby("animal")["prob"].mean().to_dict()}
     check = {
         "target": target,
         "target_rate": target_rate(table, target),
