@@ -46,12 +46,16 @@ def _placebo_sentence(row, cfg: dict) -> str:
             f"{row.vs_placebo_ci_high:+.4f}), Holm p over targets = {row.vs_placebo_p_holm:.2g}: {reading}.")
 
 
+def _test_row(tests: pd.DataFrame, row, test: str) -> pd.Series | None:
+    """One test of the comparison a summary row describes, or None where the run has no such test."""
+    found = tests[(tests["target"] == row.target) & (tests["condition"] == row.condition) & (tests["test"] == test)]
+    return None if found.empty else found.iloc[0]
+
+
 def _glm_sentence(tests: pd.DataFrame, row) -> str:
-    glm = tests[(tests["target"] == row.target) & (tests["condition"] == row.condition)
-                & (tests["test"] == "glm_answers")]
-    if glm.empty:
+    glm = _test_row(tests, row, "glm_answers")
+    if glm is None:
         return ""
-    glm = glm.iloc[0]
     if glm["note"]:
         return f" Sampled answers (GLM): {glm['note']}."
     return (f" Sampled answers (GLM, clustered by seed): odds ratio {glm['estimate']:.3f} "
@@ -61,11 +65,9 @@ def _glm_sentence(tests: pd.DataFrame, row) -> str:
 def _sign_flip_sentence(tests: pd.DataFrame, row, alpha: float) -> str:
     """The sign-flip test's Holm p, or, where the run is too small for it to reach alpha whatever the data, that
     it cannot reject and how many replicates would let it."""
-    flip = tests[(tests["target"] == row.target) & (tests["condition"] == row.condition)
-                 & (tests["test"] == "sign_flip")]
-    if flip.empty:
+    flip = _test_row(tests, row, "sign_flip")
+    if flip is None:
         return ""
-    flip = flip.iloc[0]
     if flip["can_reject"]:
         return f" Sign-flip permutation Holm p = {flip['p_holm']:.2g}."
     family = int(flip["family_size"])
