@@ -187,7 +187,7 @@ def evaluate_classifier(teacher_x, control_x, teacher_prompts, control_prompts, 
     seed, confidence = settings["seed"], settings["confidence"]
     return {**_variant(train, test, seed, confidence, _all_columns), "train_size": len(train[1]),
             "cv_folds": CV_FOLDS, "l2_grid": (1 / C_GRID).tolist(), "seed": seed,
-            "features": f"counts of each number 0-{teacher_x.shape[1] - 2} and the completion's length",
+            "features": f"counts of each number 0-{settings['number_range'] - 1} and the completion's length",
             "length_only": _variant(train, test, seed, confidence, _length, short=True),
             "numbers_only": _variant(train, test, seed, confidence, _shares, short=True)}
 

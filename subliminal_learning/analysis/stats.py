@@ -2,8 +2,9 @@
 
 The primary measure is, per student, the mean over questions of the log-odds of the target's exact
 probability (renormalised over the animals). Each arm is compared with a control of its own base:
-treated with control (the shared base on the control teacher's numbers), cross_init with
-cross_init_control (the other initialisation on the same numbers). Seeds pair the students.
+treated and placebo with control (the shared base on the control teacher's numbers), cross_init with
+cross_init_control (the other initialisation on the same numbers); treated is also compared with placebo,
+so that a shift a teacher without a trait also produces is not called a transfer. Seeds pair the students.
 
 Four tests per comparison (tests.csv): the paired t-test on per-seed log-odds (primary, it decides
 the verdict), an exact sign-flip permutation test over seeds, and binomial GLMs with standard errors

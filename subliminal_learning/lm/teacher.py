@@ -8,7 +8,7 @@ import pandas as pd
 
 from .animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
 from ..artifacts import atomic_path, write_json
-from ..design import NEUTRAL, UNIFORM_TEACHERS
+from ..design import UNIFORM_TEACHERS
 from ..replicates import replicate_seed
 from .evaluation import probability_table, target_rate
 from .modeling import TEACHER_INFO, save_model
