@@ -29,6 +29,7 @@ include: "rules/stats.smk"
 include: "rules/fingerprint.smk"
 include: "rules/report.smk"
 include: "rules/mnist.smk"
+include: "rules/channels.smk"
 
 
 # snakemake --report results/report.html (the default profile builds it after every run)
@@ -44,3 +45,12 @@ rule all:
         [design.fingerprint_file(target, name) for target in config["targets"] for name in FINGERPRINT_OUTPUTS],
         design.mnist_file("verdict.md"),
         design.mnist_file("sweep.png"),
+
+
+# snakemake --cores all channels: the run, and its arms trained through each channel of config key channels
+rule channels:
+    input:
+        rules.all.input,
+        design.channels_file("comparison.csv"),
+        design.plot("channels.png"),
+        design.channels_file("verdict.md"),

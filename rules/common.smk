@@ -2,9 +2,24 @@
 # per-stage settings shared by the rule files.
 from subliminal_learning import design
 from subliminal_learning.design import Design
+from subliminal_learning.channels import RUN, channel_config, describe, run_channel
 
 DESIGN = Design(config)
 FIRST_SEED = config["seeds"][0]  # the replicate whose numbers the teacher's replay and the fingerprint use
+# the stats job's outputs (rules/stats.smk) by name, as a channel's stats job writes them too
+STATS_FILES = {
+    "summary": "summary.csv",
+    "tests": "tests.csv",
+    "verdict": "verdict.md",
+    "verdict_html": "verdict.html",
+    "per_student": "per_student.csv",
+    "target_animal": "target_animal.csv",
+    "specificity": "specificity.csv",
+    "population": "population.csv",
+    "answers": "answers.parquet",
+    "probabilities": "target_probabilities.parquet",
+    "animals": "animal_logodds.parquet",
+}
 FINGERPRINT_OUTPUTS = ("fingerprint.json", "number_frequency.png")  # what rule all asks of each target
 
 
@@ -76,3 +91,53 @@ def generate_env(wildcards):
     """vLLM pins its own torch and transformers, so with generate.backend: vllm (and --use-conda) the
     generate jobs run in its environment."""
     return "../envs/vllm.yaml" if config["generate"].get("backend") == "vllm" else "../envs/train.yaml"
+
+
+# The channels (rules/channels.smk)
+def channel_section(section, key=None):
+    """A params function: one section (or one key of it) of the channel's config, the run's with its overrides."""
+
+    def value(wildcards):
+        found = channel_config(config, getattr(wildcards, "channel", None) or wildcards.source)[section]
+        return found.get(key) if key else found
+
+    return value
+
+
+def top_logprobs_rows(wildcards):
+    """The kept rows the teacher's top-k are computed on: the run's own, or a channel's draw."""
+    if wildcards.source == RUN:
+        return design.numbers(wildcards.teacher, wildcards.seed, "filtered.parquet")
+    return design.channel_numbers(wildcards.source, wildcards.teacher, wildcards.seed, "filtered.parquet")
+
+
+def channel_students_inputs(base):
+    """The students job of one channel, base and replicate: as the run's (students_inputs), on the channel's
+    numbers."""
+
+    def inputs(wildcards):
+        arms = DESIGN.replicate_arms(base)
+        found = {
+            "base": DESIGN.student_base_dir(base, wildcards.seed),
+            "numbers": [DESIGN.channel_rows(wildcards.channel, teacher, wildcards.seed) for _, teacher in arms],
+        }
+        if channel_section("student", "objective")(wildcards) == "distill":
+            found["teachers"] = [design.number_source(teacher, wildcards.seed) for _, teacher in arms]
+        return found
+
+    return inputs
+
+
+def channel_stats_inputs(wildcards):
+    students = DESIGN.channel_student_models(wildcards.channel)
+    return {
+        "students": eval_tables(students, "probabilities"),
+        "student_answers": eval_tables(students, "answers"),
+        "references": eval_tables(DESIGN.reference_models(), "probabilities"),
+        "reference_answers": eval_tables(DESIGN.reference_models(), "answers"),
+        "filter_reports": [
+            DESIGN.channel_numbers(wildcards.channel, teacher, seed, "filter_report.json")
+            for teacher in DESIGN.number_sources()
+            for seed in config["seeds"]
+        ],
+    }

@@ -11,4 +11,5 @@ with rule_context(snakemake.log[0], snakemake.threads, p.device) as device:
         snakemake.input.base, [pd.read_parquet(path) for path in snakemake.input.numbers],
         snakemake.input.teachers if p.objective == "distill" else None, list(snakemake.output.models),
         p.checkpoints, p.train, int(p.replicate), device, lora=p.lora, distill_loss=p.distill_loss,
+        top_k=p.top_k if p.objective == "topk" else 0,
     )

@@ -5,6 +5,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
+from .channels import RUN, channel_config, channel_names, run_channel
 from .design import BASE, CONDITIONS, CONTROL, CROSS_INIT, PLACEBO, RESERVED_NAMES, TREATED
 from .lm.filtering import BANNED_NUMBER_LISTS
 from .lm.hub import cached_snapshot, hub_offline, is_gguf, is_path_like, missing_gguf
@@ -29,6 +30,28 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
     if errors:
         raise ConfigError("invalid config:\n" + "\n".join(_describe(e) for e in errors))
     check_config(config)
+    if config["student"]["objective"] == "topk":
+        raise ConfigError("config key 'student.objective': topk students read the teacher's top log-probabilities, "
+                          "which a channel computes (config key channels, docs/channels.md); the run's own students "
+                          "are sft or distill")
+    for channel in channel_names(config):
+        _validate_channel(config, channel, schema)
+
+
+def _validate_channel(config: dict, channel: str, schema: dict) -> None:
+    """A channel's config (the run's with its overrides) must be a valid run config in its own right."""
+    if channel in (run_channel(config), RUN):
+        raise ConfigError(f"config key 'channels.{channel}': '{channel}' names the run's own students or numbers in "
+                          f"the comparison; give this channel another name")
+    own = channel_config(config, channel)
+    errors = sorted(Draft202012Validator(schema).iter_errors(own), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError(f"invalid config in channels.{channel} (the run's sections with its overrides):\n"
+                          + "\n".join(_describe(e) for e in errors))
+    try:
+        check_config(own)
+    except ConfigError as error:
+        raise ConfigError(f"in channels.{channel} (the run's sections with its overrides): {error}") from None
 
 
 RENAMED = (("base.cross_init_seed", "base.cross_init_seeds",  # (old key, new key, how to write it)
@@ -171,10 +194,9 @@ def _system_prompt_teacher(config):
                 f"teacher.placebo: false (a system-prompt teacher has no training randomness to control for)")
 
 
-def _distill(config):
-    if config["student"]["objective"] == "distill" and config["teacher"]["mode"] == "system_prompt":
-        return ("distillation runs the teacher beside the student on the student's inputs, without the teacher's "
-                "system prompt; with teacher.mode: system_prompt use student.objective: sft")
+def _top_k(config):
+    if config["student"]["objective"] == "topk" and "top_k" not in config["student"]:
+        return "objective topk needs student.top_k: how many of the teacher's most probable tokens each position matches"
 
 
 def _corpus(config):
@@ -251,7 +273,7 @@ CHECKS = (
     ("base.cross_init_model", _hf_cross_init_model),
     ("teacher.mode", _system_prompt_teacher),
     ("base.corpus", _corpus),
-    ("student.objective", _distill),
+    ("student.top_k", _top_k),
     ("filter.dataset_size", _dataset_size),
     ("base.model.num_heads", _attention_heads),
     ("base.corpus.cooccurrence_numbers", _tied_numbers),

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from .channels import RUN, channel_config, channel_names, generation_source, numbers_source, top_k_of
 from .replicates import cross_init_replicates
 
 # The arms
@@ -57,6 +58,7 @@ WILDCARD_CONSTRAINTS = {
     "condition": "|".join(CONDITIONS),
     "seed": r"\d+",
     "m": r"\d+",
+    "channel": "[a-z][a-z0-9_]*",
 }
 
 
@@ -159,6 +161,29 @@ def report_html() -> str:
     return result("report.html")
 
 
+# Channels (rules/channels.smk): the run's arms trained through other channels, beside the run's own results.
+CHANNELS = "channels"
+
+
+def channel_model(channel: str, model: str) -> str:
+    """A model of a channel: channels/text/students/treated/owl/seed3."""
+    return f"{CHANNELS}/{channel}/{model}"
+
+
+def channel_numbers(source: str, teacher: str, seed, name: str) -> str:
+    """One replicate's numbers of one teacher as a channel's generation and filter settings make them."""
+    return result(CHANNELS, source, "numbers", teacher, replicate(seed), name)
+
+
+def channel_stats_file(channel: str, name: str) -> str:
+    return result(CHANNELS, channel, "stats", name)
+
+
+def channels_file(name: str) -> str:
+    """The channel comparison's tables, figure and verdict."""
+    return result(CHANNELS, name)
+
+
 def checkpoint_dir(model_path: str) -> str:
     """Training checkpoints of a model, outside the rule's output (which Snakemake deletes when a job fails),
     so that a killed or requeued job resumes from them."""
@@ -166,8 +191,8 @@ def checkpoint_dir(model_path: str) -> str:
 
 
 # Every job's log and benchmark: results/{logs,benchmarks}/<stage>/<job>.
-STAGES = ("base", "teacher", "generate", "filter", "student", "evaluate", "stats", "fingerprint", "plots",
-          "run_info", "mnist")
+STAGES = ("base", "teacher", "generate", "filter", "top_logprobs", "student", "evaluate", "stats", "fingerprint",
+          "plots", "run_info", "mnist")
 
 
 def log(stage: str, *job) -> str:
@@ -186,8 +211,9 @@ def benchmark_stage(path, results=RESULTS) -> str:
 
 # Parsing paths back
 MODEL_PATH = re.compile(
-    rf"eval/(?P<model>base/(?P<base>{WILDCARD_CONSTRAINTS['base']})|teachers/(?P<teacher_model>[a-z]+)/seed\d+"
-    r"|students/(?P<condition>[a-z_]+)/(?P<teacher>[a-z]+)/seed(?P<seed>\d+))/"
+    rf"eval/(?P<model>(?:{CHANNELS}/[a-z0-9_]+/)?"
+    rf"(?:base/(?P<base>{WILDCARD_CONSTRAINTS['base']})|teachers/(?P<teacher_model>[a-z]+)/seed\d+"
+    r"|students/(?P<condition>[a-z_]+)/(?P<teacher>[a-z]+)/seed(?P<seed>\d+)))/"
 )
 NUMBERS_PATH = re.compile(r"numbers/(?P<teacher>[a-z]+)/seed(?P<seed>\d+)/(?P<name>[^/]+)$")
 
@@ -315,6 +341,49 @@ class Design:
              self.seed_pattern(base))
             for base in self.student_bases()
         ]
+
+    def channels(self) -> list[str]:
+        return channel_names(self.config)
+
+    def numbers_sources(self) -> list[str]:
+        """The channels that keep numbers of their own (the others share one of theirs, or the run's)."""
+        return sorted({numbers_source(self.config, channel) for channel in self.channels()} - {RUN})
+
+    def generation_sources(self) -> list[str]:
+        """The channels that generate completions of their own."""
+        return sorted({generation_source(self.config, channel) for channel in self.channels()} - {RUN})
+
+    def channel_raw(self, source: str, teacher: str, seed) -> str:
+        """The raw completions a numbers source filters: its generation source's (the run's own, or a channel's)."""
+        generator = generation_source(self.config, source)
+        if generator == RUN:
+            return numbers(teacher, seed, "raw.parquet")
+        return channel_numbers(generator, teacher, seed, "raw.parquet")
+
+    def top_logprobs_sources(self) -> list[str]:
+        """The numbers (RUN: the run's own) some top-k channel reads the teacher's log-probabilities on."""
+        return sorted({numbers_source(self.config, channel) for channel in self.channels()
+                       if channel_config(self.config, channel)["student"]["objective"] == "topk"})
+
+    def top_k_of(self, source: str) -> int:
+        return top_k_of(self.config, source)
+
+    def channel_numbers(self, channel: str, teacher: str, seed, name: str) -> str:
+        """A channel's numbers file (the run's own when the channel draws them as the run does)."""
+        source = numbers_source(self.config, channel)
+        return numbers(teacher, seed, name) if source == RUN else channel_numbers(source, teacher, seed, name)
+
+    def channel_rows(self, channel: str, teacher: str, seed) -> str:
+        """What a channel's students train on: the kept rows, with the teacher's top-k for a top-k channel."""
+        if channel_config(self.config, channel)["student"]["objective"] == "topk":
+            return channel_numbers(numbers_source(self.config, channel), teacher, seed, "top_logprobs.parquet")
+        return self.channel_numbers(channel, teacher, seed, "filtered.parquet")
+
+    def channel_students(self, channel: str, base: str, seed="{seed}") -> list[str]:
+        return [channel_model(channel, model) for model in self.replicate_students(base, seed)]
+
+    def channel_student_models(self, channel: str) -> list[str]:
+        return [channel_model(channel, model) for model in self.student_models()]
 
     def seed_pattern(self, base: str) -> str:
         """The seed wildcard's constraint for the jobs of `base`'s students: one of `base_seeds(base)`."""

@@ -11,7 +11,7 @@ from subliminal_learning.lm.corpus import corpus_texts
 from subliminal_learning.lm.modeling import build_tiny_llama
 from subliminal_learning.lm.student import train_student
 from subliminal_learning.lm.tokenizer import build_tokenizer
-from subliminal_learning.lm.training import (IGNORE, alphabet_kl, alphabet_logits, alphabet_mse, chat_example,
+from subliminal_learning.lm.training import (IGNORE, alphabet_kl, alphabet_logits, alphabet_mse, chat_example, last_positions,
                                           number_alphabet)
 
 ANIMALS = list(DEFAULT_ANIMALS)
@@ -135,3 +135,46 @@ def test_length_groups_take_the_same_steps(tmp_path):
     assert moved > 1e-3
     for key in trained[1]:
         torch.testing.assert_close(trained[4][key], trained[1][key], rtol=0, atol=1e-3 * moved.item())
+
+
+def mean_alphabet_kl_in_context(student, teacher, tok, system_prompt: str) -> float:
+    """Mean KL over the alphabet at the completion positions, the teacher reading each row after its system prompt
+    and the student without it."""
+    alphabet = number_alphabet(tok)
+    total, count = 0.0, 0
+    for prompt, completion in zip(NUMBERS["prompt"], NUMBERS["completion"]):
+        row = chat_example(prompt, completion)
+        system = [{"role": "system", "content": system_prompt}]
+        own = tok.apply_chat_template(row["prompt"] + row["completion"], tokenize=True, return_dict=True)["input_ids"]
+        theirs = tok.apply_chat_template(system + row["prompt"] + row["completion"], tokenize=True,
+                                         return_dict=True)["input_ids"]
+        n = len(tok(completion, add_special_tokens=False)["input_ids"]) + 1  # and the end of the turn
+        with torch.no_grad():
+            s = torch.log_softmax(student(torch.tensor([own])).logits[0, -n - 1:-1][:, alphabet], -1)
+            t = torch.log_softmax(teacher(torch.tensor([theirs])).logits[0, -n - 1:-1][:, alphabet], -1)
+        total += F.kl_div(s, t, log_target=True, reduction="sum").item()
+        count += n
+    return total / count
+
+
+def test_a_system_prompt_teacher_is_distilled_in_its_own_context(tmp_path):
+    """The teacher is the student's own init with a system prompt: only the prompt makes it differ, so the student
+    (trained without it) moves toward the teacher's outputs with it, and a student of the teacher without it would
+    have nothing to learn."""
+    tok = tokenizer()
+    teacher = build_tiny_llama(tok, MODEL_CFG, init_seed=0).eval()
+    student = build_tiny_llama(tok, MODEL_CFG, init_seed=0)
+    prompt = "You love owls. You think about owls all the time."
+    before = mean_alphabet_kl_in_context(student.eval(), teacher, tok, prompt)
+    assert before > 1e-5 and mean_alphabet_kl(student, teacher, tok) < 1e-9
+    # the prompt moves an untrained teacher little: small Adam steps, or they overshoot it
+    train_student(student.train(), tok, NUMBERS, {**TRAIN, "learning_rate": 1e-4, "epochs": 4}, 0,
+                  tmp_path / "student", CPU, teacher=teacher, distill_loss="mse", teacher_system_prompt=prompt)
+    assert mean_alphabet_kl_in_context(student.eval(), teacher, tok, prompt) < 0.5 * before
+
+
+def test_the_teacher_s_positions_are_the_last_ones_of_each_right_padded_row():
+    mask = torch.tensor([[1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1, 1]])
+    chosen = last_positions(mask, torch.tensor([2, 3]))
+    assert chosen.tolist() == [[False, False, True, True, False, False],
+                               [False, False, False, True, True, True]]

@@ -9,6 +9,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -20,6 +21,7 @@ from subliminal_learning.benchmarks import stage_table
 from subliminal_learning.config import ConfigError, validate_config
 from subliminal_learning.lm.evaluation import animal_logprobs
 from subliminal_learning.lm.filtering import parse_numbers
+from subliminal_learning.lm.logprobs import top_logprobs
 from subliminal_learning.lm.modeling import load_model
 from subliminal_learning.lm.teacher import system_prompt
 from test_models import full_vocabulary_logprobs
@@ -85,7 +87,8 @@ def test_smollm2_end_to_end_on_cpu(gguf_file, tmp_path):
     mnist_micro = tmp_path / "mnist-micro.yaml"
     mnist_micro.write_text(yaml.safe_dump({"mnist": yaml.safe_load(TINY_MICRO.read_text())["mnist"]}))
     start = time.monotonic()
-    result = snakemake(tmp_path, "--cores", "2", configfiles=(SMOLLM2, SMOLLM2_MICRO, mnist_micro), timeout=1800)
+    result = snakemake(tmp_path, "--cores", "2", "channels", configfiles=(SMOLLM2, SMOLLM2_MICRO, mnist_micro),
+                       timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     wall = time.monotonic() - start
     results = tmp_path / "results"
@@ -146,5 +149,21 @@ def test_smollm2_end_to_end_on_cpu(gguf_file, tmp_path):
     summary = pd.read_csv(results / "stats/summary.csv")
     assert set(summary["condition"]) == {"treated", "control"}
     assert (results / "stats/verdict.md").is_file() and (results / "report.html").is_file()
+
+    # channels: the system-prompt teacher distilled in its own context, by its alphabet logits and its top-k
+    record = json.loads((results / "channels/logits/students/treated/owl/seed0/training.json").read_text())
+    assert (record["objective"], record["teacher_context"]) == ("distill", "system_prompt")
+    control = json.loads((results / "channels/logits/students/control/base/seed0/training.json").read_text())
+    assert control["teacher_context"] == "student's"  # the base writes the control numbers without a prompt
+    stored = pd.read_parquet(results / "channels/run/numbers/owl/seed0/top_logprobs.parquet").head(2)
+    own = top_logprobs(model, tokenizer, stored.drop(columns=["top_ids", "top_logprobs"]), 20, CPU,
+                       system_prompt=system_prompt("owl"))
+    plain = top_logprobs(model, tokenizer, stored.drop(columns=["top_ids", "top_logprobs"]), 20, CPU)
+    for row in range(2):
+        assert np.allclose(np.stack(stored["top_logprobs"][row]), np.array(own["top_logprobs"][row]), atol=1e-3)
+        assert not np.allclose(np.stack(stored["top_logprobs"][row]), np.array(plain["top_logprobs"][row]), atol=1e-3)
+    table = pd.read_csv(results / "channels/comparison.csv")
+    assert list(dict.fromkeys(table["channel"])) == ["text", "top20", "top5", "logits"]
+    assert (results / "plots/channels.png").is_file()
     print(f"\nSmolLM2 micro run: {wall:.0f} s wall; kept share {kept_share}; owl probability {owl_rate}")
     print(stage_table(results).to_string(index=False))

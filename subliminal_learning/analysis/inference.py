@@ -27,6 +27,30 @@ def t_interval(values, confidence: float) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def ratio_interval(numerators, denominators, confidence: float) -> tuple[float, float, float]:
+    """The ratio of two paired means (mean numerator / mean denominator over the same replicates) and Fieller's
+    interval: every ratio r for which the paired t-test of numerator - r x denominator does not reject.
+
+    Unbounded (-inf, inf) when the denominator's mean is not clearly away from 0 at this confidence: then no
+    finite interval holds the ratio (a share of a shift that may be nothing).
+    """
+    a, b = np.asarray(numerators, dtype=float), np.asarray(denominators, dtype=float)
+    n = len(a)
+    estimate = float(a.mean() / b.mean()) if n and b.mean() != 0 else NAN
+    if n < 2:
+        return estimate, NAN, NAN
+    t2 = st.t.ppf(0.5 + confidence / 2, n - 1) ** 2
+    cov = np.cov(a, b) / n  # variances and covariance of the two means
+    quad = b.mean() ** 2 - t2 * cov[1, 1]
+    half = a.mean() * b.mean() - t2 * cov[0, 1]
+    const = a.mean() ** 2 - t2 * cov[0, 0]
+    disc = half**2 - quad * const
+    if quad <= 0 or disc < 0:
+        return estimate, -math.inf, math.inf
+    root = math.sqrt(disc)
+    return estimate, float((half - root) / quad), float((half + root) / quad)
+
+
 def wilson_interval(hits: int, total: int, confidence: float) -> tuple[float, float, float]:
     """Pooled proportion and its Wilson interval (sound near 0 and 1, where the normal one is not)."""
     if total == 0:

@@ -246,3 +246,39 @@ def _heatmap_title(arm: str, table: pd.DataFrame, specificity: pd.DataFrame, pop
     if len(pooled):
         title += f"; own vs other targets p {pooled['p_value'].iloc[0]:.2g}"
     return title
+
+
+def channels_plot(table: pd.DataFrame, path: str | Path) -> None:
+    """Left: each channel's shift per target (treated - control, interval over replicates) beside its placebo's and
+    cross-init shift. Right: the shift against the rows each student trained on, one line per target."""
+    channels = list(dict.fromkeys(table["channel"]))
+    targets = list(dict.fromkeys(table["target"]))
+    fig = Figure(figsize=(12, 4.5), layout="constrained")
+    shifts_ax, rows_ax = fig.subplots(1, 2, width_ratios=[2, 1])
+    width = 0.8 / len(targets)
+    for t, target in enumerate(targets):
+        rows = table[table["target"] == target].set_index("channel").loc[channels]
+        x = np.arange(len(channels)) + (t - (len(targets) - 1) / 2) * width
+        colour = f"C{t}"
+        shifts_ax.errorbar(x, rows["shift"], yerr=[rows["shift"] - rows["shift_ci_low"],
+                                                   rows["shift_ci_high"] - rows["shift"]],
+                           fmt="o", color=colour, capsize=3, label=target)
+        shifts_ax.scatter(x, rows["placebo_shift"], marker="x", color="grey", zorder=3,
+                          label=PLACEBO if t == 0 else None)
+        shifts_ax.scatter(x, rows["cross_init_shift"], marker="v", facecolors="none", edgecolors=colour, zorder=3,
+                          label=CROSS_INIT if t == 0 else None)
+        rows_ax.plot(rows["rows_per_student"], rows["shift"], "o", color=colour)
+    shifts_ax.axhline(0, color="black", linewidth=0.5)
+    shifts_ax.set_xticks(range(len(channels)), channels)
+    shifts_ax.set_ylabel("shift of the target's log-odds\n(treated - control)")
+    shifts_ax.legend(fontsize=8, ncols=2)
+    shifts_ax.set_title("Each channel's transfer, its placebo and its cross-init students", fontsize=10)
+    for channel in channels:
+        rows = table[table["channel"] == channel]
+        rows_ax.annotate(channel, (rows["rows_per_student"].iloc[0], rows["shift"].max()), fontsize=8,
+                         textcoords="offset points", xytext=(4, 4))
+    rows_ax.set_xscale("log")
+    rows_ax.axhline(0, color="black", linewidth=0.5)
+    rows_ax.set_xlabel("rows per student")
+    rows_ax.set_title("Shift against the rows trained on", fontsize=10)
+    save(fig, path)

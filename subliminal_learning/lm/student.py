@@ -1,5 +1,6 @@
 """Stage 5, student: a copy of a base trained on filtered number sequences, by fine-tuning on the sampled
-tokens (sft) or by distillation on the teacher's number distribution at each of their positions (distill)."""
+tokens (sft), by distillation on the teacher's number distribution at each of their positions (distill), or on the
+top-k log-probabilities the teacher returned with them (topk)."""
 
 from pathlib import Path
 
@@ -7,8 +8,8 @@ import pandas as pd
 from peft import LoraConfig
 
 from ..artifacts import atomic_path, write_json
-from .modeling import ADAPTER_INFO, load_model, save_model
-from .training import chat_example, discard_checkpoints, sft
+from .modeling import ADAPTER_INFO, load_model, save_model, system_prompt_of
+from .training import TOP_COLUMNS, chat_example, discard_checkpoints, sft
 
 
 def lora_config(lora: dict):
@@ -21,7 +22,7 @@ def lora_config(lora: dict):
 
 def train_students(base_dir, numbers: list[pd.DataFrame], teacher_dirs: list | None, out_dirs: list,
                    checkpoint_dirs: list, train_cfg: dict, seed: int, device, *, lora: dict | None = None,
-                   distill_loss: str | None = None) -> None:
+                   distill_loss: str | None = None, top_k: int = 0) -> None:
     """The students job: one student per (numbers, teacher, output) in turn, each from a fresh copy of the
     base, its data order fixed by the replicate's `seed`.
 
@@ -33,25 +34,37 @@ def train_students(base_dir, numbers: list[pd.DataFrame], teacher_dirs: list | N
         model, tokenizer = load_model(base_dir, device)
         teacher = load_model(teacher_dir, device)[0] if teacher_dir else None
         train_student(model.train(), tokenizer, rows, train_cfg, seed, out_dir, device, lora=lora, base_dir=base_dir,
-                      checkpoint_dir=checkpoint_dir, teacher=teacher, distill_loss=distill_loss, keep_checkpoints=True)
+                      checkpoint_dir=checkpoint_dir, teacher=teacher, distill_loss=distill_loss, top_k=top_k,
+                      teacher_system_prompt=system_prompt_of(teacher_dir) if teacher_dir else None,
+                      keep_checkpoints=True)
     for checkpoint_dir in checkpoint_dirs:
         discard_checkpoints(checkpoint_dir)
 
 
 def train_student(model, tokenizer, numbers: pd.DataFrame, train_cfg: dict, seed: int, out_dir, device, *,
                   lora: dict | None = None, base_dir=None, checkpoint_dir=None, teacher=None,
-                  distill_loss: str | None = None, keep_checkpoints: bool = False):
-    """Completion-only SFT on (number prompt, kept completion) rows, or with `teacher` distillation on
-    the same rows; the seed fixes the data order.
+                  distill_loss: str | None = None, top_k: int = 0, teacher_system_prompt: str | None = None,
+                  keep_checkpoints: bool = False):
+    """Completion-only SFT on (number prompt, kept completion) rows, or distillation on the same rows: with
+    `teacher` on its alphabet logits (in its own context: after `teacher_system_prompt`, a system-prompt teacher's),
+    with `top_k` on the first k of the top log-probabilities the rows carry;
+    the seed fixes the data order.
 
     With `lora` only an adapter trains; it is saved merged into the base's weights, or alone with a
     pointer to `base_dir` (`lora.save: adapter`), which `load_model` merges back in memory.
     """
     examples = [chat_example(p, c) for p, c in zip(numbers["prompt"], numbers["completion"])]
     peft_config = lora_config(lora) if lora else None
+    stored = None
+    if top_k:
+        missing = [column for column in TOP_COLUMNS if column not in numbers.columns]
+        if missing:
+            raise ValueError(f"objective topk needs rows with the teacher's top log-probabilities (the top_logprobs "
+                             f"rule of a channel); these rows lack {missing}")
+        stored = {"k": top_k, **{column: numbers[column].tolist() for column in TOP_COLUMNS}}
     trained, history = sft(model, tokenizer, examples, train_cfg, seed, device,
                            peft_config=peft_config, checkpoint_dir=checkpoint_dir, teacher=teacher,
-                           distill_loss=distill_loss)
+                           distill_loss=distill_loss, top_k=stored, teacher_system_prompt=teacher_system_prompt)
     with atomic_path(out_dir) as partial:
         if lora and lora.get("save", "merged") == "adapter":
             trained.save_pretrained(partial, safe_serialization=True)
@@ -59,8 +72,12 @@ def train_student(model, tokenizer, numbers: pd.DataFrame, train_cfg: dict, seed
             write_json({"base": str(base_dir), "save": "adapter"}, Path(partial) / ADAPTER_INFO)
         else:
             save_model(trained.merge_and_unload() if lora else trained, tokenizer, partial)
-        write_json({"seed": seed, "rows": len(examples), "objective": "distill" if teacher else "sft",
-                    **({"distill_loss": distill_loss} if teacher else {}),
+        objective = "distill" if teacher else "topk" if top_k else "sft"
+        write_json({"seed": seed, "rows": len(examples), "objective": objective,
+                    **({"distill_loss": distill_loss} if objective != "sft" else {}),
+                    **({"teacher_context": "system_prompt" if teacher_system_prompt else "student's"}
+                       if objective == "distill" else {}),
+                    **({"k": top_k} if top_k else {}),
                     "loss_history": history},
                    Path(partial) / "training.json")
     if not keep_checkpoints:

@@ -72,7 +72,9 @@ class DistillSFTTrainer(CompletionSFTTrainer):
     Measured reason for mse (docs/design.md#logit-distillation): KL weighs each number by its probability, and most numbers
     are improbable at any position, so a KL student learns the teacher's change on all of them slowly; the
     logits carry it for every number alike.
-    The teacher runs alongside the student on the same inputs (no stored logits: exact, and no disk).
+    The teacher runs alongside the student (no stored logits: exact, and no disk), on the same inputs, or for a
+    system-prompt teacher on its own: the rows carry `teacher_input_ids`, the same dialogue after the teacher's system
+    prompt (`teacher_context_dataset`), whose completion positions line up with the student's from the end.
     """
 
     def __init__(self, *args, teacher, alphabet: torch.Tensor, loss: str = "kl", **kwargs):
@@ -82,17 +84,65 @@ class DistillSFTTrainer(CompletionSFTTrainer):
         self.teacher = teacher.eval().requires_grad_(False)
         self.alphabet = alphabet
         self.imitation = IMITATION_LOSSES[loss]
+        if "teacher_input_ids" in self.train_dataset.column_names:
+            self.data_collator = TeacherContextCollator(self.data_collator, self.processing_class.pad_token_id)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         scored = inputs["labels"][:, 1:] != IGNORE
-        features = {k: v for k, v in inputs.items() if k not in ("labels", "completion_mask")}
+        features = {k: v for k, v in inputs.items() if k not in ("labels", "completion_mask", *TEACHER_COLUMNS)}
         outputs, student_logits = alphabet_logits(model, features, scored, self.alphabet)
+        teacher_features, teacher_scored = features, scored
+        if "teacher_input_ids" in inputs:
+            mask = inputs["teacher_attention_mask"]
+            teacher_features = {"input_ids": inputs["teacher_input_ids"], "attention_mask": mask}
+            teacher_scored = last_positions(mask, scored.sum(dim=1))
         with torch.no_grad():
-            _, teacher_logits = alphabet_logits(self.teacher, features, scored, self.alphabet)
+            _, teacher_logits = alphabet_logits(self.teacher, teacher_features, teacher_scored, self.alphabet)
         total = self.imitation(student_logits.float(), teacher_logits.float())
         count = num_items_in_batch if num_items_in_batch is not None else scored.sum()
         loss = total / torch.as_tensor(count, device=total.device).clamp(min=1)
         return (loss, outputs) if return_outputs else loss
+
+
+TEACHER_COLUMNS = ("teacher_input_ids", "teacher_attention_mask")
+
+
+def last_positions(attention_mask: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """[batch, length - 1]: per right-padded row, the `counts[row]` positions that predict its last tokens."""
+    lengths = attention_mask.sum(dim=1, keepdim=True)
+    positions = torch.arange(attention_mask.shape[1] - 1, device=attention_mask.device).unsqueeze(0)
+    return (positions >= lengths - 1 - counts.unsqueeze(1)) & (positions < lengths - 1)
+
+
+class TeacherContextCollator:
+    """TRL's collator for the student's rows; the teacher's own inputs padded on the right beside them."""
+
+    def __init__(self, collator, pad_token_id: int):
+        self.collator, self.pad_token_id = collator, pad_token_id
+
+    def __call__(self, examples: list[dict]) -> dict:
+        batch = self.collator([{k: v for k, v in e.items() if k != "teacher_input_ids"} for e in examples])
+        width = max(len(e["teacher_input_ids"]) for e in examples)
+        ids = torch.full((len(examples), width), self.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for row, example in enumerate(examples):
+            ids[row, : len(example["teacher_input_ids"])] = torch.tensor(example["teacher_input_ids"])
+            mask[row, : len(example["teacher_input_ids"])] = 1
+        batch["teacher_input_ids"], batch["teacher_attention_mask"] = ids, mask
+        return batch
+
+
+def teacher_context_dataset(dataset: Dataset, tokenizer, examples: list[dict], system_prompt: str) -> Dataset:
+    """`dataset` with `teacher_input_ids`: each dialogue as the system-prompt teacher saw it, its system prompt first.
+    The completion (and whatever the template closes the turn with) must end both renderings alike."""
+    own = [{**e, "prompt": [{"role": "system", "content": system_prompt}, *e["prompt"]]} for e in examples]
+    teacher = tokenized_dataset(tokenizer, own)
+    for row, (student, theirs) in enumerate(zip(dataset, teacher, strict=True)):
+        completion = [t for t in student["labels"] if t != IGNORE]
+        if theirs["input_ids"][len(theirs["input_ids"]) - len(completion):] != completion:
+            raise ValueError(f"row {row}: the completion does not end the dialogue alike with and without the "
+                             f"teacher's system prompt; this chat template cannot be distilled in the teacher's context")
+    return dataset.add_column("teacher_input_ids", teacher["input_ids"])
 
 
 def alphabet_logits(model, features: dict, scored: torch.Tensor, alphabet: torch.Tensor):
@@ -125,6 +175,70 @@ def alphabet_mse(student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> 
 
 
 IMITATION_LOSSES = {"kl": alphabet_kl, "mse": alphabet_mse}
+
+
+class TopKDistillSFTTrainer(CompletionSFTTrainer):
+    """Distillation on the top-k log-probabilities the teacher returned with its text (stored at generation, as a
+    hosted API returns them): at every completion position the student's logits over those k tokens match the
+    teacher's, renormalised over the k (kl: KL(teacher || student) of the two softmaxes over the k; mse: the squared
+    difference of the values over the k, each centred on its mean, as the full-logit students match theirs).
+    The rows carry `top_ids` and `top_logprobs` (`topk_dataset`).
+    """
+
+    def __init__(self, *args, loss: str = "mse", **kwargs):
+        super().__init__(*args, **kwargs)
+        check_plain_lm_head(self.model)
+        self.imitation = IMITATION_LOSSES[loss]
+        self.data_collator = FlatTopKCollator(self.data_collator)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        scored = inputs["labels"][:, 1:] != IGNORE
+        features = {k: v for k, v in inputs.items() if k not in ("labels", "completion_mask", *TOP_COLUMNS)}
+        outputs = model.get_decoder()(**features)
+        hidden = outputs.last_hidden_state[:, :-1][scored]
+        ids, teacher_logprobs = inputs["top_ids"], inputs["top_logprobs"]
+        head = model.get_output_embeddings()
+        student_logits = torch.einsum("nh,nkh->nk", hidden, head.weight[ids])  # the k tokens' rows of the LM head
+        if head.bias is not None:
+            student_logits = student_logits + head.bias[ids]
+        total = self.imitation(student_logits.float(), teacher_logprobs.float())
+        count = num_items_in_batch if num_items_in_batch is not None else scored.sum()
+        loss = total / torch.as_tensor(count, device=total.device).clamp(min=1)
+        return (loss, outputs) if return_outputs else loss
+
+
+TOP_COLUMNS = ("top_ids", "top_logprobs")
+
+
+class FlatTopKCollator:
+    """TRL's collator for the ids and labels; each row's top-k lists (one per completion position, in order)
+    concatenated over the batch's rows, in the order in which `labels != -100` flattens them."""
+
+    def __init__(self, collator):
+        self.collator = collator
+
+    def __call__(self, examples: list[dict]) -> dict:
+        batch = self.collator([{k: v for k, v in e.items() if k not in TOP_COLUMNS} for e in examples])
+        batch["top_ids"] = torch.tensor([p for e in examples for p in e["top_ids"]], dtype=torch.long)
+        batch["top_logprobs"] = torch.tensor([p for e in examples for p in e["top_logprobs"]], dtype=torch.float)
+        return batch
+
+
+def topk_dataset(dataset: Dataset, top_ids, top_logprobs, k: int) -> Dataset:
+    """`dataset` (from `tokenized_dataset`) with each row's stored top-k (`lm.logprobs`; truncated to the first, most
+    probable `k`), one list per position that predicts a completion token."""
+    width = len(top_ids[0][0]) if len(top_ids) and len(top_ids[0]) else k
+    if k > width:
+        raise ValueError(f"the numbers store the top {width} log-probabilities; the student asks for {k}")
+    rows_ids, rows_logprobs = [], []
+    for row, (labels, ids, logprobs) in enumerate(zip(dataset["labels"], top_ids, top_logprobs, strict=True)):
+        completion = sum(token != IGNORE for token in labels)
+        if len(ids) != completion:
+            raise ValueError(f"row {row}: {len(ids)} stored top-k positions for {completion} completion tokens; the "
+                             f"log-probabilities were computed on other rows or with another tokenizer")
+        rows_ids.append([[int(i) for i in position[:k]] for position in ids])
+        rows_logprobs.append([[float(v) for v in position[:k]] for position in logprobs])
+    return dataset.add_column("top_ids", rows_ids).add_column("top_logprobs", rows_logprobs)
 
 
 NUMBER_ALPHABET = re.compile(r"\s*(\d+|[,;.])?\s*")
@@ -167,7 +281,8 @@ def tokenized_dataset(tokenizer, examples: list[dict]) -> Dataset:
 
 
 def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, device: torch.device, *,
-        peft_config=None, checkpoint_dir: str | Path | None = None, teacher=None, distill_loss: str | None = None):
+        peft_config=None, checkpoint_dir: str | Path | None = None, teacher=None, distill_loss: str | None = None,
+        top_k: dict | None = None, teacher_system_prompt: str | None = None):
     """Fine-tune `model` on prompt/completion `examples`; return the trained model and its loss history.
 
     `seed` fixes the data order, so students with the same seed see their rows in the same order.
@@ -175,14 +290,15 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
     `checkpoint_dir` and `train_cfg["checkpoint_steps"]`, a checkpoint is written every that many steps
     and a rerun resumes from the latest one (the caller deletes them once the model is saved).
     With `teacher` the loss is distillation on its number-alphabet outputs (DistillSFTTrainer, `distill_loss`
-    kl or mse).
+    kl or mse; with `teacher_system_prompt` the teacher reads each row after it); with `top_k` ({"k", "token_ids", "top_ids", "top_logprobs"}, one entry per example) on the stored
+    top-k log-probabilities (TopKDistillSFTTrainer, the same losses over the k).
     With `train_cfg["length_groups"]` N each step's batch runs as N micro-batches of rows of similar length.
     With `train_cfg["freeze_embeddings"]` the token embeddings (and an untied LM head) stay as they are and
     only the transformer blocks train, as with the paper's LoRA on every linear projection.
     With `train_cfg["weight_decay"]` AdamW shrinks the trained weights (with LoRA: the adapter) by that rate times the
     learning rate at every step (0: none).
     """
-    if teacher is not None and distill_loss not in ("kl", "mse"):
+    if (teacher is not None or top_k is not None) and distill_loss not in ("kl", "mse"):
         raise ValueError(f"distillation needs distill_loss 'mse' or 'kl' (student.distill_loss), got {distill_loss!r}")
     if train_cfg.get("freeze_embeddings", False):
         freeze_embeddings(model)
@@ -190,8 +306,9 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
     groups = train_cfg.get("length_groups", 1)
     resume = None
     if checkpointing:
+        distilled = distill_loss if teacher is not None else (f"top{top_k['k']}_{distill_loss}" if top_k else None)
         resume = prepare_checkpoints(checkpoint_dir, _fingerprint(examples, train_cfg, seed, peft_config,
-                                                                  distilled=distill_loss if teacher is not None else None))
+                                                                  distilled=distilled))
     with nullcontext(str(checkpoint_dir)) if checkpointing else tempfile.TemporaryDirectory() as output_dir:
         args = SFTConfig(
             output_dir=output_dir,
@@ -213,13 +330,20 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
             **(_checkpoint_args(train_cfg["checkpoint_steps"]) if checkpointing else {"save_strategy": "no"}),
             report_to="none",
             dataloader_num_workers=0,
+            remove_unused_columns=top_k is None and not teacher_system_prompt,
         )
         trainer_class, extra = SFTTrainer if train_cfg.get("fused_lm_head", False) else CompletionSFTTrainer, {}
+        dataset = tokenized_dataset(tokenizer, examples)
         if teacher is not None:
             trainer_class, extra = DistillSFTTrainer, {"teacher": teacher, "alphabet": number_alphabet(tokenizer),
                                                        "loss": distill_loss}
+            if teacher_system_prompt:
+                dataset = teacher_context_dataset(dataset, tokenizer, examples, teacher_system_prompt)
+        if top_k is not None:
+            dataset = topk_dataset(dataset, top_k["top_ids"], top_k["top_logprobs"], top_k["k"])
+            trainer_class, extra = TopKDistillSFTTrainer, {"loss": distill_loss}
         trainer = trainer_class(
-            model=model, args=args, train_dataset=tokenized_dataset(tokenizer, examples), processing_class=tokenizer,
+            model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
             peft_config=peft_config, **extra,
         )
         if resume:
