@@ -163,7 +163,8 @@ def test_smollm2_end_to_end_on_cpu(gguf_file, tmp_path):
         assert np.allclose(np.stack(stored["top_logprobs"][row]), np.array(own["top_logprobs"][row]), atol=1e-3)
         assert not np.allclose(np.stack(stored["top_logprobs"][row]), np.array(plain["top_logprobs"][row]), atol=1e-3)
     table = pd.read_csv(results / "channels/comparison.csv")
-    assert list(dict.fromkeys(table["channel"])) == ["text", "top20", "top5", "logits"]
+    channels = list(dict.fromkeys(table["channel"]))
+    assert channels[0] == "text" and sorted(channels[1:]) == ["logits", "top20", "top5"]  # the run's own first
     assert (results / "plots/channels.png").is_file()
     print(f"\nSmolLM2 micro run: {wall:.0f} s wall; kept share {kept_share}; owl probability {owl_rate}")
     print(stage_table(results).to_string(index=False))
