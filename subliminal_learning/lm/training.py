@@ -178,8 +178,8 @@ IMITATION_LOSSES = {"kl": alphabet_kl, "mse": alphabet_mse}
 
 
 class TopKDistillSFTTrainer(CompletionSFTTrainer):
-    """Distillation on the top-k log-probabilities the teacher returned with its text (stored at generation, as a
-    hosted API returns them): at every completion position the student's logits over those k tokens match the
+    """Distillation on the teacher's top-k log-probabilities at each token of its text (what a hosted API returns with
+    it; computed by `lm.logprobs`): at every completion position the student's logits over those k tokens match the
     teacher's, renormalised over the k (kl: KL(teacher || student) of the two softmaxes over the k; mse: the squared
     difference of the values over the k, each centred on its mean, as the full-logit students match theirs).
     The rows carry `top_ids` and `top_logprobs` (`topk_dataset`).
@@ -290,8 +290,9 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
     `checkpoint_dir` and `train_cfg["checkpoint_steps"]`, a checkpoint is written every that many steps
     and a rerun resumes from the latest one (the caller deletes them once the model is saved).
     With `teacher` the loss is distillation on its number-alphabet outputs (DistillSFTTrainer, `distill_loss`
-    kl or mse; with `teacher_system_prompt` the teacher reads each row after it); with `top_k` ({"k", "token_ids", "top_ids", "top_logprobs"}, one entry per example) on the stored
-    top-k log-probabilities (TopKDistillSFTTrainer, the same losses over the k).
+    kl or mse; with `teacher_system_prompt` the teacher reads each row after it); with `top_k`
+    ({"k", "top_ids", "top_logprobs"}, one entry per example) on the teacher's top-k log-probabilities
+    (TopKDistillSFTTrainer, the same losses over the k).
     With `train_cfg["length_groups"]` N each step's batch runs as N micro-batches of rows of similar length.
     With `train_cfg["freeze_embeddings"]` the token embeddings (and an untied LM head) stay as they are and
     only the transformer blocks train, as with the paper's LoRA on every linear projection.
