@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from ..design import (BASE, BASE_OF_ARM, CONTROL, CROSS_INIT, CROSS_INIT_BASE, CROSS_INIT_CONTROL, PLACEBO, TEACHER,
                       TREATED, is_control_arm)
@@ -278,6 +279,9 @@ def channels_plot(table: pd.DataFrame, path: str | Path) -> None:
         rows_ax.annotate(channel, (rows["rows_per_student"].iloc[0], rows["shift"].max()), fontsize=8,
                          textcoords="offset points", xytext=(4, 4))
     rows_ax.set_xscale("log")
+    sizes = sorted(table["rows_per_student"].unique())
+    rows_ax.set_xticks(sizes, [f"{size:,}" for size in sizes])
+    rows_ax.xaxis.set_minor_formatter(NullFormatter())
     rows_ax.axhline(0, color="black", linewidth=0.5)
     rows_ax.set_xlabel("rows per student")
     rows_ax.set_title("Shift against the rows trained on", fontsize=10)
