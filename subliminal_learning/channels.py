@@ -2,8 +2,8 @@
 
 A channel is a student objective and the data it reads: the default distils the teacher's logits over the number
 alphabet (`logits`, the run itself); a config's `channels` adds others, each a set of overrides of the run's
-`generate`, `filter` and `student` sections, for instance students on the top-k log-probabilities stored with the
-text (what a hosted API returns) or fine-tuned on the sampled text itself (the paper's channel). Every channel
+`generate`, `filter` and `student` sections, for instance students on the teacher's top-k log-probabilities at each
+token of its text (what a hosted API returns with it) or fine-tuned on the sampled text itself (the paper's channel). Every channel
 trains the run's arms on the run's teachers and is tested as the run is, placebo and cross-init included.
 """
 
@@ -77,6 +77,5 @@ def describe(config: dict) -> str:
 
 
 def run_channel(config: dict) -> str:
-    """The name of the run's own channel in the comparison, from its student objective."""
-    student = config["student"]
-    return {"distill": "logits", "topk": f"top{student.get('top_k')}", "sft": "text"}[student["objective"]]
+    """The name of the run's own channel in the comparison, from its student objective (never topk: validation)."""
+    return {"distill": "logits", "sft": "text"}[config["student"]["objective"]]
