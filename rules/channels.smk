@@ -64,7 +64,9 @@ rule filter_channel:
 # on those rows (the most any of them reads).
 rule top_logprobs:
     input:
-        rows=top_logprobs_rows,
+        rows=lambda wildcards: DESIGN.source_numbers(
+            wildcards.source, wildcards.teacher, wildcards.seed, "filtered.parquet"
+        ),
         model=lambda wildcards: design.number_source(wildcards.teacher, wildcards.seed),
     output:
         design.channel_numbers("{source}", "{teacher}", "{seed}", "top_logprobs.parquet"),

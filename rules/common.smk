@@ -2,7 +2,7 @@
 # per-stage settings shared by the rule files.
 from subliminal_learning import design
 from subliminal_learning.design import Design
-from subliminal_learning.channels import RUN, channel_config, describe, run_channel
+from subliminal_learning.channels import channel_config, describe, run_channel
 
 DESIGN = Design(config)
 FIRST_SEED = config["seeds"][0]  # the replicate whose numbers the teacher's replay and the fingerprint use
@@ -102,13 +102,6 @@ def channel_section(section, key=None):
         return found.get(key) if key else found
 
     return value
-
-
-def top_logprobs_rows(wildcards):
-    """The kept rows the teacher's top-k are computed on: the run's own, or a channel's draw."""
-    if wildcards.source == RUN:
-        return design.numbers(wildcards.teacher, wildcards.seed, "filtered.parquet")
-    return design.channel_numbers(wildcards.source, wildcards.teacher, wildcards.seed, "filtered.parquet")
 
 
 def channel_students_inputs(base):

@@ -353,12 +353,13 @@ class Design:
         """The channels that generate completions of their own."""
         return sorted({generation_source(self.config, channel) for channel in self.channels()} - {RUN})
 
+    def source_numbers(self, source: str, teacher: str, seed, name: str) -> str:
+        """A numbers file of a source: the run's own (RUN) or a channel's."""
+        return numbers(teacher, seed, name) if source == RUN else channel_numbers(source, teacher, seed, name)
+
     def channel_raw(self, source: str, teacher: str, seed) -> str:
         """The raw completions a numbers source filters: its generation source's (the run's own, or a channel's)."""
-        generator = generation_source(self.config, source)
-        if generator == RUN:
-            return numbers(teacher, seed, "raw.parquet")
-        return channel_numbers(generator, teacher, seed, "raw.parquet")
+        return self.source_numbers(generation_source(self.config, source), teacher, seed, "raw.parquet")
 
     def top_logprobs_sources(self) -> list[str]:
         """The numbers (RUN: the run's own) some top-k channel reads the teacher's log-probabilities on."""
@@ -370,8 +371,7 @@ class Design:
 
     def channel_numbers(self, channel: str, teacher: str, seed, name: str) -> str:
         """A channel's numbers file (the run's own when the channel draws them as the run does)."""
-        source = numbers_source(self.config, channel)
-        return numbers(teacher, seed, name) if source == RUN else channel_numbers(source, teacher, seed, name)
+        return self.source_numbers(numbers_source(self.config, channel), teacher, seed, name)
 
     def channel_rows(self, channel: str, teacher: str, seed) -> str:
         """What a channel's students train on: the kept rows, with the teacher's top-k for a top-k channel."""
