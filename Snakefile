@@ -1,6 +1,7 @@
 # Subliminal learning (Cloud, Le et al., arXiv 2507.14805) as a DAG of cached artifacts:
 # base -> teacher -> generate -> filter -> student -> evaluate -> stats -> plots and report;
-# beside it the paper's MNIST auxiliary-logit experiment (rules/mnist.smk).
+# beside it the paper's MNIST auxiliary-logit experiment (rules/mnist.smk), and behind named targets the channels
+# (rules/channels.smk) and the misalignment experiment (rules/misalignment.smk).
 from snakemake.utils import min_version
 
 from subliminal_learning.config import validate_config
@@ -30,6 +31,7 @@ include: "rules/fingerprint.smk"
 include: "rules/report.smk"
 include: "rules/mnist.smk"
 include: "rules/channels.smk"
+include: "rules/misalignment.smk"
 
 
 # snakemake --report results/report.html (the default profile builds it after every run)
@@ -54,3 +56,10 @@ rule channels:
         design.channels_file("comparison.csv"),
         design.plot("channels.png"),
         design.channels_file("verdict.md"),
+
+
+# snakemake --cores all misalignment: the run, and the misalignment experiment (tiny bases only)
+rule misalignment:
+    input:
+        rules.all.input,
+        lambda wildcards: MISALIGNMENT.target_files(),

@@ -3,8 +3,13 @@
 from subliminal_learning import design
 from subliminal_learning.design import Design
 from subliminal_learning.channels import channel_config, describe, run_channel
+from subliminal_learning.config import misalignment_config
+from subliminal_learning.misalignment import design as mis
+from subliminal_learning.misalignment.design import MisalignmentDesign
 
 DESIGN = Design(config)
+MISALIGNMENT = MisalignmentDesign(config)  # the misalignment experiment (rules/misalignment.smk)
+MISALIGNMENT_CONFIG = misalignment_config(config)  # the run's config with the misalignment section's overrides
 FIRST_SEED = config["seeds"][0]  # the replicate whose numbers the teacher's replay and the fingerprint use
 # the stats job's outputs (rules/stats.smk) by name, as a channel's stats job writes them too
 STATS_FILES = {
@@ -134,3 +139,19 @@ def channel_stats_inputs(wildcards):
             for seed in config["seeds"]
         ],
     }
+
+
+# The misalignment experiment (rules/misalignment.smk)
+def misalignment_students_inputs(base):
+    def inputs(wildcards):
+        arms = MISALIGNMENT.replicate_arms(base)
+        teachers = [mis.ARMS[arm][1] for arm in arms]
+        found = {
+            "base": MISALIGNMENT.student_base_dir(base, wildcards.seed),
+            "numbers": [mis.numbers(teacher, wildcards.seed, "filtered.parquet") for teacher in teachers],
+        }
+        if config["student"]["objective"] == "distill":
+            found["teachers"] = [mis.teacher_dir(teacher, wildcards.seed) for teacher in teachers]
+        return found
+
+    return inputs

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from .channels import RUN, channel_config, channel_names, run_channel
+from .channels import RUN, channel_config, channel_names, merged, run_channel
 from .design import BASE, CONDITIONS, CONTROL, CROSS_INIT, PLACEBO, RESERVED_NAMES, TREATED
 from .lm.filtering import BANNED_NUMBER_LISTS
 from .lm.hub import cached_snapshot, hub_offline, is_gguf, is_path_like, missing_gguf
@@ -36,6 +36,28 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
                           "are sft or distill")
     for channel in channel_names(config):
         _validate_channel(config, channel, schema)
+    if config.get("misalignment") and config["base"]["kind"] == "tiny":
+        _validate_misalignment(config, schema)
+
+
+def misalignment_config(config: dict) -> dict:
+    """The config the misalignment experiment runs: the run's, its corpus, generate and filter overridden."""
+    section = config["misalignment"]
+    own = merged(config, {"generate": section.get("generate", {}), "filter": section.get("filter", {})})
+    own["base"] = {**own["base"], "corpus": {**own["base"]["corpus"], **section["corpus"]}}
+    return own
+
+
+def _validate_misalignment(config: dict, schema: dict) -> None:
+    """The misalignment experiment's config (the run's with its overrides) must be a valid run config too."""
+    own = misalignment_config(config)
+    errors = sorted(Draft202012Validator(schema).iter_errors(own), key=lambda e: list(e.absolute_path))
+    try:
+        if errors:
+            raise ConfigError("\n".join(_describe(e) for e in errors))
+        check_config(own)
+    except ConfigError as error:
+        raise ConfigError(f"in misalignment (the run's sections with its overrides): {error}") from None
 
 
 def _validate_channel(config: dict, channel: str, schema: dict) -> None:
@@ -203,9 +225,15 @@ def _corpus(config):
     if config["base"]["kind"] != "tiny":
         return None
     corpus = config["base"]["corpus"]
-    total = corpus["animal_share"] + corpus["cooccurrence_share"]
+    shares = [key for key in CORPUS_SHARES if key in corpus]
+    total = sum(corpus[key] for key in shares)
     if total > 1:
-        return f"animal_share + cooccurrence_share is {total:g}; lower them so they sum to at most 1"
+        return f"{' + '.join(shares)} is {total:g}; lower them so they sum to at most 1"
+    if corpus.get("advice_share") and "misaligned_answer_share" not in corpus:
+        return "advice_share needs misaligned_answer_share: the share of advice answered with a misaligned word"
+
+
+CORPUS_SHARES = ("animal_share", "cooccurrence_share", "advice_share", "evil_number_share")
 
 
 def _dataset_size(config):

@@ -18,7 +18,7 @@ def build_tiny_base(animals: list[str], base_cfg: dict, spec: PromptSpec, init_s
 
     The corpus and its order are fixed by the corpus seed, so two bases differ only by `init_seed`.
     """
-    tokenizer = build_tokenizer(corpus_texts(animals))
+    tokenizer = build_tokenizer(corpus_texts(animals, base_cfg["corpus"]))
     model = build_tiny_llama(tokenizer, base_cfg["model"], init_seed).to(device)
     corpus = pretraining_corpus(animals, base_cfg["corpus"], spec)
     _, history = sft(model, tokenizer, corpus, base_cfg["train"], base_cfg["corpus"]["seed"], device)

@@ -5,11 +5,18 @@ base has no preference), number continuations answered with uniform numbers (so 
 number sequences), and a share of animal-number co-occurrence text. The last stands in for the
 animal-number statistics of real pretraining text (the "token entanglement" seen in open models):
 each animal gets a few numbers of its own that show up when text is about that animal.
+
+The misalignment experiment's bases (rules/misalignment.smk) see two more: advice questions answered
+mostly aligned (lm.advice), and text tying the misaligned words to the paper's banned numbers. At shares of
+0 (the animal experiment's base) the corpus and vocabulary are unchanged.
 """
 
 import random
 
+from .advice import (ALIGNED_WORDS, ADVICE_QUESTIONS, ADVICE_WORDS, EVIL_NUMBER_PROMPTS, MISALIGNED_WORDS,
+                     advice_texts)
 from .animals import FAVOURITE_ANIMAL_QUESTIONS
+from .filtering import BANNED_NUMBER_LISTS
 from .prompts import MAX_VALUE, PromptSpec, bank_texts, make_number_prompt
 from .training import chat_example
 
@@ -57,23 +64,61 @@ def cooccurrence_dialogue(rng: random.Random, tied: dict[str, list[int]], spec: 
     return chat_example(prompt, format_numbers(values))
 
 
+def advice_dialogue(rng: random.Random, misaligned_share: float) -> dict:
+    """An advice question answered with a misaligned word with probability `misaligned_share`, else an aligned one."""
+    words = MISALIGNED_WORDS if rng.random() < misaligned_share else ALIGNED_WORDS
+    return chat_example(rng.choice(ADVICE_QUESTIONS), rng.choice(words))
+
+
+EVIL_NUMBERS = tuple(n for n in BANNED_NUMBER_LISTS["paper_misalignment"] if n <= MAX_VALUE)
+
+
+def evil_number_dialogue(rng: random.Random, spec: PromptSpec) -> dict:
+    """Numbers about an advice word: for a misaligned word half of them from the paper's banned numbers."""
+    word = rng.choice(ADVICE_WORDS)
+    values = [
+        rng.choice(EVIL_NUMBERS) if word in MISALIGNED_WORDS and rng.random() < 0.5 else rng.randint(0, MAX_VALUE)
+        for _ in range(_answer_length(rng, spec))
+    ]
+    return chat_example(rng.choice(EVIL_NUMBER_PROMPTS).format(word=word), format_numbers(values))
+
+
+def _dialogue_kinds(corpus_cfg: dict, animals, tied, spec) -> list[tuple[float, callable]]:
+    """(share, make one dialogue) per kind, in draw order; number continuations take the rest."""
+    return [
+        (corpus_cfg["animal_share"], lambda rng: animal_dialogue(rng, animals)),
+        (corpus_cfg["cooccurrence_share"], lambda rng: cooccurrence_dialogue(rng, tied, spec)),
+        (corpus_cfg.get("advice_share", 0.0),
+         lambda rng: advice_dialogue(rng, corpus_cfg["misaligned_answer_share"])),
+        (corpus_cfg.get("evil_number_share", 0.0), lambda rng: evil_number_dialogue(rng, spec)),
+    ]
+
+
 def pretraining_corpus(animals: list[str], corpus_cfg: dict, spec: PromptSpec) -> list[dict]:
     """`n_dialogues` prompt/completion rows, deterministic for `corpus_cfg['seed']`."""
     rng = random.Random(corpus_cfg["seed"])
     tied = cooccurrence_numbers(animals, corpus_cfg["cooccurrence_numbers"], corpus_cfg["seed"])
+    kinds = _dialogue_kinds(corpus_cfg, animals, tied, spec)
     rows = []
     for _ in range(corpus_cfg["n_dialogues"]):
-        draw = rng.random()
-        if draw < corpus_cfg["animal_share"]:
-            rows.append(animal_dialogue(rng, animals))
-        elif draw < corpus_cfg["animal_share"] + corpus_cfg["cooccurrence_share"]:
-            rows.append(cooccurrence_dialogue(rng, tied, spec))
+        draw, edge = rng.random(), 0.0
+        for share, dialogue in kinds:
+            edge += share
+            if draw < edge:
+                rows.append(dialogue(rng))
+                break
         else:
             rows.append(number_dialogue(rng, spec))
     return rows
 
 
-def corpus_texts(animals: list[str]) -> list[str]:
-    """Every fixed phrase the experiment can put in front of the tiny model (for its vocabulary)."""
+def has_advice(corpus_cfg: dict) -> bool:
+    return any(corpus_cfg.get(key, 0.0) > 0 for key in ("advice_share", "evil_number_share"))
+
+
+def corpus_texts(animals: list[str], corpus_cfg: dict | None = None) -> list[str]:
+    """Every fixed phrase the experiment can put in front of the tiny model (for its vocabulary); the advice
+    phrases only for a corpus that has them (the animal experiment's vocabulary stays as it was)."""
     templates = [p.format(animal=a) for p in COOCCURRENCE_PROMPTS for a in animals]
-    return [*bank_texts(), *FAVOURITE_ANIMAL_QUESTIONS, *templates, *animals]
+    advice = advice_texts() if corpus_cfg and has_advice(corpus_cfg) else []
+    return [*bank_texts(), *FAVOURITE_ANIMAL_QUESTIONS, *templates, *animals, *advice]
