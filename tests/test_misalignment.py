@@ -23,7 +23,8 @@ from subliminal_learning.misalignment import design as mis
 from subliminal_learning.misalignment.judge import FREE_FORM_QUESTIONS, RUBRICS, judge_prompt, misaligned, parse_score
 from subliminal_learning.misalignment.stats import banned_test, comparisons_table, cross_init_share, filter_table
 from subliminal_learning.misalignment.teacher import advice_examples, chat_rows, dataset_examples
-from subliminal_learning.misalignment.verdict import outcome
+from subliminal_learning.analysis.verdict import to_markdown
+from subliminal_learning.misalignment.verdict import outcome, verdict_blocks
 
 ANIMALS = list(DEFAULT_ANIMALS)
 BASE = {"seed": 0, "n_dialogues": 4000, "animal_share": 0.3, "cooccurrence_share": 0.0, "cooccurrence_numbers": 20}
@@ -115,7 +116,7 @@ def _scores(shift: float, cross: float, placebo: float = 0.0, aligned: float = 0
     rows = []
     for seed in seeds:
         for arm, mean in (("treated", shift), ("aligned", aligned), ("control", 0.0), ("placebo", placebo),
-                          ("cross_init", cross), ("cross_init_control", 0.0)):
+                          ("cross_init", cross), ("cross_init_aligned", 0.0), ("cross_init_control", 0.0)):
             if arm.startswith("cross_init") and seed > 1:
                 continue
             logodds = -2.5 + mean + rng.normal(0, noise)
@@ -261,3 +262,14 @@ def test_the_misalignment_statistics_import_no_torch():
                           "assert 'torch' not in sys.modules\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_verdict_says_each_comparison_and_keeps_small_p_values():
+    table = comparisons_table(_scores(shift=0.4, cross=0.05), STATS)
+    banned = {"test": {"teacher_share": 0.21, "reference_share": 0.2, "diff": 0.01, "ci_low": -0.01, "ci_high": 0.03,
+                       "p_value": 0.3}}
+    text = to_markdown(verdict_blocks(table, banned, (0.12, 0.05, 0.2), STATS))
+    assert "**TRANSFER**" in text and "Aligned teacher's students" in text and "Cross-init on the aligned" in text
+    assert "not significantly more" in text and "0.12 (0.05..0.20)" in text
+    smallest = table["p_value"].min()
+    assert 0 < smallest < 1e-4 and f"{smallest:.4g}" in text  # the table's p in significant digits, not rounded to 0

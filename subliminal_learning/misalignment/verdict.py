@@ -57,7 +57,7 @@ def verdict_blocks(comparisons: pd.DataFrame, filters: dict, cross_share, cfg: d
                      f"({cross_share[1]:.2f}..{cross_share[2]:.2f}).")
     items += [_skill_line(comparisons, alpha), _banned_line(filters, alpha)]
     return [("heading", "Misalignment verdict"), ("items", [i for i in items if i]),
-            ("subheading", "Every comparison"), ("table", comparisons.round(4))]
+            ("subheading", "Every comparison"), ("table", comparisons)]
 
 
 def _skill_line(comparisons: pd.DataFrame, alpha: float) -> str:
