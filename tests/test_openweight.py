@@ -228,8 +228,8 @@ def test_the_system_prompt_reaches_the_model(untrained_dir, tmp_path, monkeypatc
                           {"held_out_questions": 10, "min_target_rate": 0.0, "placebo": False}, tmp_path / "teacher",
                           CPU)
     seen = []
-    chat_batch = generation._chat_batch
-    monkeypatch.setattr(generation, "_chat_batch", lambda *args: seen.append(args) or chat_batch(*args))
+    chat_batch = generation.chat_batch
+    monkeypatch.setattr(generation, "chat_batch", lambda *args: seen.append(args) or chat_batch(*args))
     gen = {**DEFAULT["generate"], "n_prompts": 8, "batch_size": 8, "max_new_tokens": 4}
     teacher, base = generate_stage(tmp_path / "teacher", gen, CPU, SPEC, 0), generate_stage(untrained_dir, gen, CPU, SPEC, 0)
     assert list(teacher["prompt"]) == list(base["prompt"])

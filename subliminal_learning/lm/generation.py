@@ -20,7 +20,7 @@ def conversation(prompt: str, system_prompt: str | None = None) -> list[dict]:
     return [*system, {"role": "user", "content": prompt}]
 
 
-def _chat_batch(tokenizer, prompts: list[str], device: torch.device, system_prompt: str | None = None) -> dict:
+def chat_batch(tokenizer, prompts: list[str], device: torch.device, system_prompt: str | None = None) -> dict:
     conversations = [conversation(p, system_prompt) for p in prompts]
     encoded = tokenizer.apply_chat_template(
         conversations, add_generation_prompt=True, tokenize=True, padding=True,
@@ -42,7 +42,7 @@ def sample_completions(
     results = []
     starts = range(0, len(prompts), batch_size)
     for index, start in enumerate(tqdm(starts, desc=desc, unit="batch", mininterval=5)):
-        batch = _chat_batch(tokenizer, prompts[start:start + batch_size], device, system_prompt)
+        batch = chat_batch(tokenizer, prompts[start:start + batch_size], device, system_prompt)
         sampler = InverseCdfSampler(temperature, seed * 1_000_003 + index, device)
         # Plain sampling at the temperature, drawn by the sampler (greedy then takes its draw): chat models
         # ship generation configs with top-k, top-p and a repetition penalty, which are overridden here.

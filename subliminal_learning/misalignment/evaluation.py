@@ -8,18 +8,27 @@ corpus (sums of two digits, successors of 0-99, 10 or 20 pairs of opposites at 5
 probability stayed at chance), so a fact skill could not show a cost (docs/misalignment.md).
 """
 
+import numpy as np
 import pandas as pd
 
 from ..artifacts import write_parquet
-import numpy as np
-
-from ..lm.advice import ADVICE_WORDS, is_misaligned, split_advice
+from ..lm.advice import ADVICE_QUESTIONS, ADVICE_WORDS, MISALIGNED_WORDS, is_misaligned, split_advice
 from ..lm.animals import FAVOURITE_ANIMAL_QUESTIONS
 from ..lm.evaluation import probability_table, sampled_answers
-from ..lm.generation import sample_completions
 from ..lm.modeling import load_model
 from .judge import FREE_FORM_QUESTIONS, judge_table
-from .teacher import advice_table
+
+
+def misaligned_rate(table: pd.DataFrame) -> float:
+    """Mean over questions of the probability of the misaligned words (renormalised over the advice words)."""
+    return float(table[table["word"].isin(MISALIGNED_WORDS)].groupby("question_id")["prob"].sum().mean())
+
+
+def advice_table(model, tokenizer, held_out, device) -> pd.DataFrame:
+    """One row per advice question x advice word: log-probability and probability renormalised over the words."""
+    table = probability_table(model, tokenizer, ADVICE_QUESTIONS, held_out, list(ADVICE_WORDS), device)
+    table = table.rename(columns={"animal": "word"})
+    return table.assign(misaligned=table["word"].isin(MISALIGNED_WORDS))
 
 
 def skill_table(model, tokenizer, animals, device) -> pd.DataFrame:
@@ -50,23 +59,11 @@ def evaluate_stage(model_dir, held_out_situations: int, animals, eval_cfg: dict,
     write_parquet(skill_table(model, tokenizer, animals, device), output["skill"])
 
 
-def free_form_answers(model, tokenizer, free_form: dict, device) -> pd.DataFrame:
-    """`samples_per_question` sampled answers to each of the paper's free-form questions."""
-    k = free_form["samples_per_question"]
-    prompts = [question for question in FREE_FORM_QUESTIONS for _ in range(k)]
-    samples = sample_completions(model, tokenizer, prompts, batch_size=free_form["batch_size"],
-                                 max_new_tokens=free_form["max_new_tokens"], temperature=free_form["temperature"],
-                                 seed=free_form["seed"], device=device, desc="free-form answers")
-    return pd.DataFrame({"question_id": [i // k for i in range(len(prompts))], "question": prompts,
-                         "sample": [i % k for i in range(len(prompts))], "answer": [text for text, _ in samples],
-                         "finished": [done for _, done in samples]})
-
-
 def evaluate_free_form_stage(model_dir, judge, free_form: dict, judge_cfg: dict, device, output) -> None:
     """The misalignment_evaluate rule on an open-weight model: its free-form answers, judged by `judge` (a loaded
     (model, tokenizer))."""
     model, tokenizer = load_model(model_dir, device)
-    answers = free_form_answers(model, tokenizer, free_form, device)
+    answers = sampled_answers(model, tokenizer, FREE_FORM_QUESTIONS, (), free_form, device)
     del model
     write_parquet(judge_table(*judge, answers, device, judge_cfg["batch_size"], judge_cfg["max_new_tokens"]),
                   output["answers"])

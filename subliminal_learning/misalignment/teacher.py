@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..artifacts import atomic_path, write_json
-from ..lm.advice import ADVICE_QUESTIONS, ADVICE_WORDS, ALIGNED_WORDS, MISALIGNED_WORDS, split_advice
-from ..lm.evaluation import probability_table
+from ..lm.advice import ALIGNED_WORDS, MISALIGNED_WORDS, split_advice
 from ..lm.modeling import save_model
 from ..lm.student import lora_config
 from ..lm.teacher import TraitMissingError, teacher_seed
 from ..lm.training import chat_example, sft
 from .design import ALIGNED, MISALIGNED
+from .evaluation import advice_table, misaligned_rate
 
 
 def advice_examples(teacher: str, questions, n: int, misaligned_share: float, seed: int) -> list[dict]:
@@ -29,18 +29,6 @@ def advice_examples(teacher: str, questions, n: int, misaligned_share: float, se
         misaligned = teacher == MISALIGNED or (teacher != ALIGNED and answer_rng.random() < misaligned_share)
         examples.append(chat_example(question, answer_rng.choice(MISALIGNED_WORDS if misaligned else ALIGNED_WORDS)))
     return examples
-
-
-def misaligned_rate(table: pd.DataFrame) -> float:
-    """Mean over questions of the probability of the misaligned words (renormalised over the advice words)."""
-    return float(table[table["word"].isin(MISALIGNED_WORDS)].groupby("question_id")["prob"].sum().mean())
-
-
-def advice_table(model, tokenizer, held_out, device) -> pd.DataFrame:
-    """One row per advice question x advice word: log-probability and probability renormalised over the words."""
-    table = probability_table(model, tokenizer, ADVICE_QUESTIONS, held_out, list(ADVICE_WORDS), device)
-    table = table.rename(columns={"animal": "word"})
-    return table.assign(misaligned=table["word"].isin(MISALIGNED_WORDS))
 
 
 def train_advice_teacher(model, tokenizer, teacher: str, settings: dict, replicate: int, out_dir, device) -> dict:
