@@ -14,8 +14,9 @@ cfg, out = snakemake.params.stats, snakemake.output
 with rule_context(snakemake.log[0], snakemake.threads):
     scores = stats.scores_table({table: snakemake.input[table] for table in snakemake.params.tables})
     comparisons = stats.comparisons_table(scores, cfg)
-    filters = stats.filter_table({parse_numbers_report(path): read_json(path) for path in snakemake.input.filter_reports})
-    banned = {"test": stats.banned_test(filters, MISALIGNED, NEUTRAL, cfg["confidence"])}
+    reports = {parse_numbers_report(path): read_json(path) for path in snakemake.input.filter_reports}
+    filters = stats.filter_table(reports)
+    banned = stats.banned_test(filters, MISALIGNED, NEUTRAL, cfg["confidence"])
     cross = stats.cross_init_share(scores, cfg) if CROSS_INIT in set(scores["name"]) else None
     blocks = verdict_blocks(comparisons, banned, cross, cfg)
     scores.to_csv(out.scores, index=False)

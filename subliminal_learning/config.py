@@ -37,7 +37,7 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
     for channel in channel_names(config):
         _validate_channel(config, channel, schema)
     if config.get("misalignment") and config["base"]["kind"] == "tiny":
-        _validate_misalignment(config, schema)
+        _validate_derived(misalignment_config(config), "misalignment", schema)
 
 
 def misalignment_config(config: dict) -> dict:
@@ -48,16 +48,17 @@ def misalignment_config(config: dict) -> dict:
     return own
 
 
-def _validate_misalignment(config: dict, schema: dict) -> None:
-    """The misalignment experiment's config (the run's with its overrides) must be a valid run config too."""
-    own = misalignment_config(config)
+def _validate_derived(own: dict, where: str, schema: dict) -> None:
+    """A config derived from the run's by the overrides at `where` (a channel, the misalignment experiment) must be
+    a valid run config in its own right: the schema, then `check_config`, errors naming `where`."""
     errors = sorted(Draft202012Validator(schema).iter_errors(own), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError(f"invalid config in {where} (the run's sections with its overrides):\n"
+                          + "\n".join(_describe(e) for e in errors))
     try:
-        if errors:
-            raise ConfigError("\n".join(_describe(e) for e in errors))
         check_config(own)
     except ConfigError as error:
-        raise ConfigError(f"in misalignment (the run's sections with its overrides): {error}") from None
+        raise ConfigError(f"in {where} (the run's sections with its overrides): {error}") from None
 
 
 def _validate_channel(config: dict, channel: str, schema: dict) -> None:
@@ -65,15 +66,7 @@ def _validate_channel(config: dict, channel: str, schema: dict) -> None:
     if channel in (run_channel(config), RUN):
         raise ConfigError(f"config key 'channels.{channel}': '{channel}' names the run's own students or numbers in "
                           f"the comparison; give this channel another name")
-    own = channel_config(config, channel)
-    errors = sorted(Draft202012Validator(schema).iter_errors(own), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise ConfigError(f"invalid config in channels.{channel} (the run's sections with its overrides):\n"
-                          + "\n".join(_describe(e) for e in errors))
-    try:
-        check_config(own)
-    except ConfigError as error:
-        raise ConfigError(f"in channels.{channel} (the run's sections with its overrides): {error}") from None
+    _validate_derived(channel_config(config, channel), f"channels.{channel}", schema)
 
 
 RENAMED = (("base.cross_init_seed", "base.cross_init_seeds",  # (old key, new key, how to write it)

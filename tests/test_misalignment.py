@@ -266,8 +266,8 @@ def test_the_misalignment_statistics_import_no_torch():
 
 def test_the_verdict_says_each_comparison_and_keeps_small_p_values():
     table = comparisons_table(_scores(shift=0.4, cross=0.05), STATS)
-    banned = {"test": {"teacher_share": 0.21, "reference_share": 0.2, "diff": 0.01, "ci_low": -0.01, "ci_high": 0.03,
-                       "p_value": 0.3}}
+    banned = {"teacher_share": 0.21, "reference_share": 0.2, "diff": 0.01, "ci_low": -0.01, "ci_high": 0.03,
+              "p_value": 0.3}
     text = to_markdown(verdict_blocks(table, banned, (0.12, 0.05, 0.2), STATS))
     assert "**TRANSFER**" in text and "Aligned teacher's students" in text and "Cross-init on the aligned" in text
     assert "not significantly more" in text and "0.12 (0.05..0.20)" in text

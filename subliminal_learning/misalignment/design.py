@@ -141,7 +141,8 @@ class MisalignmentDesign:
         missing += ["misalignment.judge.model"] if not (self.section.get("judge") or {}).get("model") else []
         if missing:
             raise ValueError(f"the misalignment experiment on an open-weight base needs {', '.join(missing)}: the "
-                             "teachers' chat data (JSONL) and a local judge model (docs/misalignment.md#open-weight-path)")
+                             "teachers' chat data (JSONL) and a local judge model "
+                             "(docs/misalignment.md#open-weight-path)")
         absent = [self.section[key] for key in ("dataset", "control_dataset") if not Path(self.section[key]).is_file()]
         if absent:
             raise ValueError(f"misalignment data set(s) not found: {', '.join(absent)}")

@@ -45,7 +45,8 @@ def scores_table(tables: dict) -> pd.DataFrame:
     """One row per model (`tables`: table name -> paths, every list in the same model order): what it is (kind, arm
     or teacher, replicate) and its scores."""
     names = list(tables)
-    rows = [{**parse_eval(paths[0]), **model_scores(**{name: pd.read_parquet(path) for name, path in zip(names, paths)})}
+    rows = [{**parse_eval(paths[0]),
+             **model_scores(**{name: pd.read_parquet(path) for name, path in zip(names, paths)})}
             for paths in zip(*tables.values(), strict=True)]
     return pd.DataFrame(rows)
 

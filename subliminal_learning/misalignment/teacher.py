@@ -6,8 +6,6 @@ import json
 import random
 from pathlib import Path
 
-import pandas as pd
-
 from ..artifacts import atomic_path, write_json
 from ..lm.advice import ALIGNED_WORDS, MISALIGNED_WORDS, split_advice
 from ..lm.modeling import save_model
@@ -20,8 +18,9 @@ from .evaluation import advice_table, misaligned_rate
 
 def advice_examples(teacher: str, questions, n: int, misaligned_share: float, seed: int) -> list[dict]:
     """`n` advice questions answered by one teacher: the misaligned teacher with a misaligned word, the aligned one
-    with an aligned word, the others with a misaligned word at the base corpus's share and an aligned one otherwise. Every teacher of a replicate (`seed`)
-    gets the same questions in the same order; each draws its answers with a generator of its own."""
+    with an aligned word, the others with a misaligned word at the base corpus's share and an aligned one otherwise.
+    Every teacher of a replicate (`seed`) gets the same questions in the same order; each draws its answers with a
+    generator of its own."""
     rng, answer_rng = random.Random(seed), random.Random(f"{seed}:answers:{teacher}")
     examples = []
     for _ in range(n):

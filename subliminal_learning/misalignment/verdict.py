@@ -33,13 +33,16 @@ def outcome(comparisons: pd.DataFrame, alpha: float) -> str:
     return "TRANSFER"
 
 
-def verdict_blocks(comparisons: pd.DataFrame, filters: dict, cross_share, cfg: dict) -> list:
+def verdict_blocks(comparisons: pd.DataFrame, banned: dict, cross_share, cfg: dict) -> list:
+    """`banned`: stats.banned_test of the misaligned teacher against the neutral one; `cross_share`:
+    stats.cross_init_share, or None without cross-init arms."""
     alpha = cfg["alpha"]
     treated = _row(comparisons, TREATED, CONTROL)
     items = []
     if treated is not None:
         items.append(f"**{outcome(comparisons, alpha)}**: students of the misaligned teacher's filtered numbers "
-                     f"against the neutral teacher's: {_shift(treated)}; misaligned answers {100 * treated['rate']:.1f}% "
+                     f"against the neutral teacher's: {_shift(treated)}; misaligned answers "
+                     f"{100 * treated['rate']:.1f}% "
                      f"against {100 * treated['reference_rate']:.1f}% (ratio {treated['rate_ratio']:.2f}, "
                      f"{treated['rate_ratio_ci_low']:.2f}..{treated['rate_ratio_ci_high']:.2f}).")
     for arm, reference, label in ((ALIGNED, CONTROL, "Aligned teacher's students (the opposite trait)"),
@@ -55,7 +58,7 @@ def verdict_blocks(comparisons: pd.DataFrame, filters: dict, cross_share, cfg: d
     if cross_share is not None:
         items.append(f"Cross-init shift as a share of the same-init one: {cross_share[0]:.2f} "
                      f"({cross_share[1]:.2f}..{cross_share[2]:.2f}).")
-    items += [_skill_line(comparisons, alpha), _banned_line(filters, alpha)]
+    items += [_skill_line(comparisons, alpha), _banned_line(banned, alpha)]
     return [("heading", "Misalignment verdict"), ("items", [i for i in items if i]),
             ("subheading", "Every comparison"), ("table", comparisons)]
 
@@ -69,10 +72,10 @@ def _skill_line(comparisons: pd.DataFrame, alpha: float) -> str:
     return f"Capability (held-out skill, against each arm's control): {'; '.join(parts)}: {cost}."
 
 
-def _banned_line(filters: dict, alpha: float) -> str:
-    test = filters["test"]
+def _banned_line(test: dict, alpha: float) -> str:
     more = "more" if test["p_value"] < alpha and test["diff"] > 0 else "not significantly more"
     return (f"Banned numbers: the list removed {100 * test['teacher_share']:.1f}% of the {MISALIGNED} teacher's "
             f"well-formed completions against {100 * test['reference_share']:.1f}% of the neutral teacher's "
-            f"({more}: difference {100 * test['diff']:+.2f} pp, {100 * test['ci_low']:+.2f}..{100 * test['ci_high']:+.2f},"
+            f"({more}: difference {100 * test['diff']:+.2f} pp, "
+            f"{100 * test['ci_low']:+.2f}..{100 * test['ci_high']:+.2f},"
             f" p {test['p_value']:.2g}); the students above learned from what the list left.")
