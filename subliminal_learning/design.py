@@ -211,7 +211,7 @@ def benchmark_stage(path, results=RESULTS) -> str:
 
 # Parsing paths back
 MODEL_PATH = re.compile(
-    rf"eval/(?P<model>(?:{CHANNELS}/[a-z0-9_]+/)?"
+    rf"eval/(?P<model>(?:(?:{CHANNELS}|defenses)/[a-z0-9_]+/)?"
     rf"(?:base/(?P<base>{WILDCARD_CONSTRAINTS['base']})|teachers/(?P<teacher_model>[a-z]+)/seed\d+"
     r"|students/(?P<condition>[a-z_]+)/(?P<teacher>[a-z]+)/seed(?P<seed>\d+)))/"
 )

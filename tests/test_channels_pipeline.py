@@ -1,14 +1,13 @@
 """The channels target end to end at micro size: the run's arms trained through each channel, from the run's own
 teachers, and compared."""
 
-import shutil
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import MICRO, REPO, snakemake
-from test_pipeline import SEEDS, TARGETS, TEACHERS, override, planned_jobs
+from conftest import REPO
+from test_pipeline import SEEDS, TARGETS, TEACHERS, named_target_run
 
 pytestmark = pytest.mark.pipeline
 
@@ -26,13 +25,7 @@ RUN_CHANNELS = [name for name, channel in CHANNELS.items() if channel is not Non
 
 @pytest.fixture(scope="module")
 def channels_run(micro_run, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("channels")
-    shutil.copytree(micro_run, workdir, symlinks=True, dirs_exist_ok=True)
-    channels = override(workdir, "channels", {"channels": CHANNELS})
-    jobs = planned_jobs(workdir, "channels", "--configfile", str(MICRO), channels)
-    result = snakemake(workdir, "--cores", "2", "channels", configfiles=(MICRO, workdir / "channels.yaml"))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return workdir, jobs
+    return named_target_run(micro_run, tmp_path_factory, "channels", {"channels": CHANNELS})
 
 
 def test_channels_reuse_the_run_and_share_the_numbers_they_would_draw_alike(channels_run):

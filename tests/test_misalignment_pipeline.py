@@ -1,13 +1,10 @@
 """The misalignment target end to end at micro size: its own bases, teachers, filtered numbers, students, scores,
 verdict, figure and report, beside a finished run that it leaves as it was."""
 
-import shutil
-
 import pandas as pd
 import pytest
 
-from conftest import MICRO, snakemake
-from test_pipeline import SEEDS, planned_jobs
+from test_pipeline import SEEDS, named_target_run
 from subliminal_learning.lm.filtering import resolve_banned_numbers
 from subliminal_learning.misalignment import design as mis
 
@@ -17,12 +14,7 @@ CROSS_SEEDS = SEEDS  # misalignment.cross_init_replicates null: every replicate
 
 @pytest.fixture(scope="module")
 def misalignment_run(micro_run, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("misalignment")
-    shutil.copytree(micro_run, workdir, symlinks=True, dirs_exist_ok=True)
-    jobs = planned_jobs(workdir, "misalignment", "--configfile", str(MICRO))
-    result = snakemake(workdir, "--cores", "2", "misalignment")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return workdir, jobs
+    return named_target_run(micro_run, tmp_path_factory, "misalignment")
 
 
 def test_the_target_runs_its_own_stages_and_none_of_the_run_s(misalignment_run):

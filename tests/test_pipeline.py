@@ -61,6 +61,18 @@ def override(tmp_path, name, data) -> str:
     return str(path)
 
 
+def named_target_run(micro_run, tmp_path_factory, target, section=None) -> tuple:
+    """A copy of the micro run, then `snakemake TARGET` on it (with the config section given, if any): the workdir
+    and the jobs the target planned."""
+    workdir = tmp_path_factory.mktemp(target)
+    shutil.copytree(micro_run, workdir, symlinks=True, dirs_exist_ok=True)
+    configfiles = (MICRO, override(workdir, target, section)) if section else (MICRO,)
+    jobs = planned_jobs(workdir, target, "--configfile", *map(str, configfiles))
+    result = snakemake(workdir, "--cores", "2", target, configfiles=configfiles)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return workdir, jobs
+
+
 def test_models_are_saved(micro_run):
     for model in MODELS:
         folder = micro_run / "results" / model

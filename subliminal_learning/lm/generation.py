@@ -33,8 +33,11 @@ def chat_batch(tokenizer, prompts: list[str], device: torch.device, system_promp
 def sample_completions(
     model, tokenizer, prompts: list[str], *, batch_size: int, max_new_tokens: int,
     temperature: float, seed: int, device: torch.device, desc: str = "sampling", system_prompt: str | None = None,
+    threshold: float = 0.0, top_p: float = 1.0, greedy: bool = False,
 ) -> list[tuple[str, bool]]:
-    """(completion, finished) per prompt, in order; finished means the model ended its turn.
+    """(completion, finished) per prompt, in order; finished means the model ended its turn. Sampled at
+    `temperature`, after threshold or top-p truncation (`sampling.truncated`), or with `greedy` the most probable
+    token at each step.
 
     Each batch draws from its own generator, seeded from `seed` and the batch's index: a row's sample
     depends only on the seed and on the fixed batch it sits in.
@@ -43,12 +46,13 @@ def sample_completions(
     starts = range(0, len(prompts), batch_size)
     for index, start in enumerate(tqdm(starts, desc=desc, unit="batch", mininterval=5)):
         batch = chat_batch(tokenizer, prompts[start:start + batch_size], device, system_prompt)
-        sampler = InverseCdfSampler(temperature, seed * 1_000_003 + index, device)
-        # Plain sampling at the temperature, drawn by the sampler (greedy then takes its draw): chat models
-        # ship generation configs with top-k, top-p and a repetition penalty, which are overridden here.
+        sampler = [] if greedy else [InverseCdfSampler(temperature, seed * 1_000_003 + index, device,
+                                                        threshold=threshold, top_p=top_p)]
+        # Sampling drawn by the sampler (greedy then takes its draw): chat models ship generation configs with
+        # top-k, top-p and a repetition penalty, which are overridden here.
         generated = model.generate(
             **batch, do_sample=False, temperature=None, top_k=None, top_p=None, repetition_penalty=1.0,
-            logits_processor=LogitsProcessorList([sampler]), max_new_tokens=max_new_tokens, use_cache=True,
+            logits_processor=LogitsProcessorList(sampler), max_new_tokens=max_new_tokens, use_cache=True,
             pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
         )
         new_tokens = generated[:, batch["input_ids"].shape[1]:]
@@ -56,6 +60,9 @@ def sample_completions(
         texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         results.extend(zip((t.strip() for t in texts), finished))
     return results
+
+
+TRUNCATION = ("threshold", "top_p", "greedy")  # optional generate settings: how the teacher's tokens are drawn
 
 
 def number_completions(model, tokenizer, gen_cfg: dict, device, spec: PromptSpec,
@@ -66,6 +73,7 @@ def number_completions(model, tokenizer, gen_cfg: dict, device, spec: PromptSpec
         model, tokenizer, prompts, batch_size=gen_cfg["batch_size"],
         max_new_tokens=gen_cfg["max_new_tokens"], temperature=gen_cfg["temperature"],
         seed=gen_cfg["seed"], device=device, desc="numbers", system_prompt=system_prompt,
+        **{key: gen_cfg[key] for key in TRUNCATION if key in gen_cfg},
     )
     return numbers_table(prompts, samples)
 
@@ -89,7 +97,9 @@ def generate_stage(model_dir, gen_cfg: dict, device, spec: PromptSpec, replicate
     gen_cfg = {**gen_cfg, "seed": replicate_seed(gen_cfg["seed"], replicate)}
     system_prompt = system_prompt_of(model_dir)
     if gen_cfg.get("backend", "hf") == "vllm":
-        problem = vllm_backend.unusable(device)
+        truncating = gen_cfg.get("threshold", 0) > 0 or gen_cfg.get("top_p", 1) < 1 or gen_cfg.get("greedy", False)
+        problem = ("this run truncates sampling (generate.threshold, top_p or greedy), which this vLLM path does not support"
+                   if truncating else vllm_backend.unusable(device))
         if problem is None:
             prompts = make_number_prompts(gen_cfg["n_prompts"], gen_cfg["seed"], spec)
             conversations = [conversation(p, system_prompt) for p in prompts]

@@ -23,6 +23,18 @@ def _teacher_rows(tokenizer, numbers: pd.DataFrame, system_prompt: str | None) -
     return list(tokenized_dataset(tokenizer, examples))
 
 
+def padded(rows: list[dict], pad_token_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(input ids, labels, attention mask) of tokenized rows, padded on the right: every row starts at position 0."""
+    width = max(len(row["input_ids"]) for row in rows)
+    ids = torch.full((len(rows), width), pad_token_id, dtype=torch.long)
+    labels, mask = torch.full_like(ids, IGNORE), torch.zeros_like(ids)
+    for i, row in enumerate(rows):
+        ids[i, : len(row["input_ids"])] = torch.tensor(row["input_ids"])
+        labels[i, : len(row["labels"])] = torch.tensor(row["labels"])
+        mask[i, : len(row["input_ids"])] = 1
+    return ids, labels, mask
+
+
 @torch.inference_mode()
 def top_logprobs(model, tokenizer, numbers: pd.DataFrame, k: int, device, *, system_prompt: str | None = None,
                  batch_size: int = 64) -> pd.DataFrame:
@@ -33,14 +45,7 @@ def top_logprobs(model, tokenizer, numbers: pd.DataFrame, k: int, device, *, sys
     rows = _teacher_rows(tokenizer, numbers, system_prompt)
     ids_out, logprobs_out = [], []
     for start in tqdm(range(0, len(rows), batch_size), desc="top log-probabilities", unit="batch", mininterval=5):
-        batch = rows[start:start + batch_size]
-        width = max(len(row["input_ids"]) for row in batch)
-        ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
-        labels, mask = torch.full_like(ids, IGNORE), torch.zeros_like(ids)
-        for i, row in enumerate(batch):  # right padding: every row starts at position 0
-            ids[i, : len(row["input_ids"])] = torch.tensor(row["input_ids"])
-            labels[i, : len(row["labels"])] = torch.tensor(row["labels"])
-            mask[i, : len(row["input_ids"])] = 1
+        ids, labels, mask = padded(rows[start:start + batch_size], tokenizer.pad_token_id)
         hidden = decoder(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state[:, :-1]
         scored = labels[:, 1:] != IGNORE
         top = torch.log_softmax(head(hidden[scored.to(device)]).float(), dim=-1).topk(k, dim=-1)

@@ -20,17 +20,36 @@ def inverse_cdf_draw(probabilities: torch.Tensor, uniforms: torch.Tensor) -> tor
     return drawn.clamp_(max=probabilities.shape[-1] - 1)
 
 
-class InverseCdfSampler(LogitsProcessor):
-    """Samples the next token at `temperature` from its own generator seeded with `seed`."""
+def truncated(probabilities: torch.Tensor, threshold: float = 0.0, top_p: float = 1.0) -> torch.Tensor:
+    """`probabilities` with the tokens a truncating sampler never draws set to 0 (rows not renormalised):
+    threshold sampling drops every token below `threshold` (the row's most probable token always stays);
+    top-p (nucleus) keeps the fewest most probable tokens whose probabilities sum to `top_p` or more."""
+    if threshold > 0:
+        top = probabilities.amax(dim=-1, keepdim=True)
+        probabilities = probabilities.masked_fill((probabilities < threshold) & (probabilities < top), 0.0)
+    if top_p < 1:
+        ordered, order = probabilities.sort(dim=-1, descending=True)
+        total = ordered.sum(dim=-1, keepdim=True)
+        before = ordered.cumsum(dim=-1) - ordered  # the mass of the tokens ranked above each one
+        dropped = torch.zeros_like(ordered, dtype=torch.bool).scatter_(-1, order, before >= top_p * total)
+        probabilities = probabilities.masked_fill(dropped, 0.0)
+    return probabilities
 
-    def __init__(self, temperature: float, seed: int, device: torch.device):
+
+class InverseCdfSampler(LogitsProcessor):
+    """Samples the next token at `temperature` from its own generator seeded with `seed`, after threshold or
+    top-p truncation when asked (`truncated`)."""
+
+    def __init__(self, temperature: float, seed: int, device: torch.device, *, threshold: float = 0.0,
+                 top_p: float = 1.0):
         if temperature <= 0:
             raise ValueError(f"sampling needs a temperature above 0, got {temperature}")
-        self.temperature = temperature
+        self.temperature, self.threshold, self.top_p = temperature, threshold, top_p
         self.generator = torch.Generator(device=device).manual_seed(seed)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        probabilities = torch.softmax(scores.float() / self.temperature, dim=-1)
+        probabilities = truncated(torch.softmax(scores.float() / self.temperature, dim=-1), self.threshold,
+                                  self.top_p)
         uniforms = torch.rand(scores.shape[0], generator=self.generator, device=scores.device)
         drawn = inverse_cdf_draw(probabilities, uniforms)
         one_hot = torch.full_like(scores, float("-inf"))

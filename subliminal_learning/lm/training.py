@@ -75,21 +75,33 @@ class DistillSFTTrainer(CompletionSFTTrainer):
     The teacher runs alongside the student (no stored logits: exact, and no disk), on the same inputs, or for a
     system-prompt teacher on its own: the rows carry `teacher_input_ids`, the same dialogue after the teacher's system
     prompt (`teacher_context_dataset`), whose completion positions line up with the student's from the end.
+
+    With `alternate` (another model) the rows mark the positions whose targets it gives instead (`ALTERNATE`,
+    from `alternate_dataset`): a defense's rows mixed in from another teacher, or the positions where the teacher's
+    choice diverges from the base's. With `target_transform` (a callable on [positions, alphabet] logits) the targets
+    pass through it first (a defense on the teacher's outputs); `target_change` then sums the squared change of the
+    centred targets and their squared size.
     """
 
-    def __init__(self, *args, teacher, alphabet: torch.Tensor, loss: str = "kl", **kwargs):
+    def __init__(self, *args, teacher, alphabet: torch.Tensor, loss: str = "kl", alternate=None,
+                 target_transform=None, **kwargs):
         super().__init__(*args, **kwargs)
         check_plain_lm_head(self.model)
         check_plain_lm_head(teacher)
         self.teacher = teacher.eval().requires_grad_(False)
+        self.alternate = alternate.eval().requires_grad_(False) if alternate is not None else None
+        self.target_transform, self.target_change = target_transform, [0.0, 0.0]
         self.alphabet = alphabet
         self.imitation = IMITATION_LOSSES[loss]
         if "teacher_input_ids" in self.train_dataset.column_names:
             self.data_collator = TeacherContextCollator(self.data_collator, self.processing_class.pad_token_id)
+        if ALTERNATE in self.train_dataset.column_names:
+            self.data_collator = FlatColumnsCollator(self.data_collator, {ALTERNATE: torch.bool})
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         scored = inputs["labels"][:, 1:] != IGNORE
-        features = {k: v for k, v in inputs.items() if k not in ("labels", "completion_mask", *TEACHER_COLUMNS)}
+        features = {k: v for k, v in inputs.items()
+                    if k not in ("labels", "completion_mask", ALTERNATE, *TEACHER_COLUMNS)}
         outputs, student_logits = alphabet_logits(model, features, scored, self.alphabet)
         teacher_features, teacher_scored = features, scored
         if "teacher_input_ids" in inputs:
@@ -98,13 +110,56 @@ class DistillSFTTrainer(CompletionSFTTrainer):
             teacher_scored = last_positions(mask, scored.sum(dim=1))
         with torch.no_grad():
             _, teacher_logits = alphabet_logits(self.teacher, teacher_features, teacher_scored, self.alphabet)
+            if self.alternate is not None:
+                _, alternate_logits = alphabet_logits(self.alternate, features, scored, self.alphabet)
+                teacher_logits = torch.where(inputs[ALTERNATE].unsqueeze(1), alternate_logits, teacher_logits)
+            if self.target_transform is not None:
+                teacher_logits = self._transformed(teacher_logits.float())
         total = self.imitation(student_logits.float(), teacher_logits.float())
         count = num_items_in_batch if num_items_in_batch is not None else scored.sum()
         loss = total / torch.as_tensor(count, device=total.device).clamp(min=1)
         return (loss, outputs) if return_outputs else loss
 
 
+    def _transformed(self, targets: torch.Tensor) -> torch.Tensor:
+        changed = self.target_transform(targets)
+        centred = targets - targets.mean(dim=-1, keepdim=True)
+        moved = changed - changed.mean(dim=-1, keepdim=True) - centred
+        self.target_change[0] += float(moved.pow(2).sum())
+        self.target_change[1] += float(centred.pow(2).sum())
+        return changed
+
+
 TEACHER_COLUMNS = ("teacher_input_ids", "teacher_attention_mask")
+ALTERNATE = "alternate_target"  # per completion position: its target comes from the alternate model
+
+
+class FlatColumnsCollator:
+    """TRL's collator for the ids and labels; each row's per-position lists of the named columns concatenated over
+    the batch's rows, in the order in which `labels != -100` flattens them."""
+
+    def __init__(self, collator, columns: dict):
+        self.collator, self.columns = collator, columns
+
+    def __call__(self, examples: list[dict]) -> dict:
+        batch = self.collator([{k: v for k, v in e.items() if k not in self.columns} for e in examples])
+        for column, dtype in self.columns.items():
+            batch[column] = torch.tensor([p for e in examples for p in e[column]], dtype=dtype)
+        return batch
+
+
+def alternate_dataset(dataset: Dataset, rows: list[bool], positions: list[list[int]]) -> Dataset:
+    """`dataset` with `ALTERNATE`: per completion position, whether the alternate model gives its target (every
+    position of a row marked in `rows`, and the positions listed for it, counted from the completion's first)."""
+    marks = []
+    for row, (labels, whole, listed) in enumerate(zip(dataset["labels"], rows, positions, strict=True)):
+        count = sum(token != IGNORE for token in labels)
+        if any(not 0 <= p < count for p in listed):
+            raise ValueError(f"row {row}: alternate positions {list(listed)} outside its {count} completion tokens; "
+                             f"they were computed on other rows or with another tokenizer")
+        chosen = set(int(p) for p in listed)
+        marks.append([bool(whole) or p in chosen for p in range(count)])
+    return dataset.add_column(ALTERNATE, marks)
 
 
 def last_positions(attention_mask: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
@@ -189,7 +244,8 @@ class TopKDistillSFTTrainer(CompletionSFTTrainer):
         super().__init__(*args, **kwargs)
         check_plain_lm_head(self.model)
         self.imitation = IMITATION_LOSSES[loss]
-        self.data_collator = FlatTopKCollator(self.data_collator)
+        self.data_collator = FlatColumnsCollator(self.data_collator,
+                                                 {"top_ids": torch.long, "top_logprobs": torch.float})
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         scored = inputs["labels"][:, 1:] != IGNORE
@@ -208,20 +264,6 @@ class TopKDistillSFTTrainer(CompletionSFTTrainer):
 
 
 TOP_COLUMNS = ("top_ids", "top_logprobs")
-
-
-class FlatTopKCollator:
-    """TRL's collator for the ids and labels; each row's top-k lists (one per completion position, in order)
-    concatenated over the batch's rows, in the order in which `labels != -100` flattens them."""
-
-    def __init__(self, collator):
-        self.collator = collator
-
-    def __call__(self, examples: list[dict]) -> dict:
-        batch = self.collator([{k: v for k, v in e.items() if k not in TOP_COLUMNS} for e in examples])
-        batch["top_ids"] = torch.tensor([p for e in examples for p in e["top_ids"]], dtype=torch.long)
-        batch["top_logprobs"] = torch.tensor([p for e in examples for p in e["top_logprobs"]], dtype=torch.float)
-        return batch
 
 
 def topk_dataset(dataset: Dataset, top_ids, top_logprobs, k: int) -> Dataset:
@@ -282,7 +324,8 @@ def tokenized_dataset(tokenizer, examples: list[dict]) -> Dataset:
 
 def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, device: torch.device, *,
         peft_config=None, checkpoint_dir: str | Path | None = None, teacher=None, distill_loss: str | None = None,
-        top_k: dict | None = None, teacher_system_prompt: str | None = None):
+        top_k: dict | None = None, teacher_system_prompt: str | None = None, alternate=None,
+        alternate_marks: tuple | None = None, target_transform=None, record: dict | None = None):
     """Fine-tune `model` on prompt/completion `examples`; return the trained model and its loss history.
 
     `seed` fixes the data order, so students with the same seed see their rows in the same order.
@@ -293,6 +336,9 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
     kl or mse; with `teacher_system_prompt` the teacher reads each row after it); with `top_k`
     ({"k", "top_ids", "top_logprobs"}, one entry per example) on the teacher's top-k log-probabilities
     (TopKDistillSFTTrainer, the same losses over the k).
+    Distilling, with `alternate` and `alternate_marks` ((rows, positions): `alternate_dataset`) the marked positions
+    take their targets from the alternate model, and with `target_transform` every target passes through it; `record`
+    (a dict) then receives the relative size of that change (`target_change`).
     With `train_cfg["length_groups"]` N each step's batch runs as N micro-batches of rows of similar length.
     With `train_cfg["freeze_embeddings"]` the token embeddings (and an untied LM head) stay as they are and
     only the transformer blocks train, as with the paper's LoRA on every linear projection.
@@ -331,15 +377,18 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
             **(_checkpoint_args(train_cfg["checkpoint_steps"]) if checkpointing else {"save_strategy": "no"}),
             report_to="none",
             dataloader_num_workers=0,
-            remove_unused_columns=top_k is None and not teacher_system_prompt,
+            remove_unused_columns=top_k is None and not teacher_system_prompt and alternate_marks is None,
         )
         trainer_class, extra = SFTTrainer if train_cfg.get("fused_lm_head", False) else CompletionSFTTrainer, {}
         dataset = tokenized_dataset(tokenizer, examples)
         if teacher is not None:
             trainer_class, extra = DistillSFTTrainer, {"teacher": teacher, "alphabet": number_alphabet(tokenizer),
-                                                       "loss": distill_loss}
+                                                       "loss": distill_loss, "alternate": alternate,
+                                                       "target_transform": target_transform}
             if teacher_system_prompt:
                 dataset = teacher_context_dataset(dataset, tokenizer, examples, teacher_system_prompt)
+            if alternate_marks is not None:
+                dataset = alternate_dataset(dataset, *alternate_marks)
         if top_k is not None:
             dataset = topk_dataset(dataset, top_k["top_ids"], top_k["top_logprobs"], top_k["k"])
             trainer_class, extra = TopKDistillSFTTrainer, {"loss": distill_loss}
@@ -350,6 +399,9 @@ def sft(model, tokenizer, examples: list[dict], train_cfg: dict, seed: int, devi
         if resume:
             logging.info("resuming from %s", resume.name)
         trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+        if record is not None and target_transform is not None:
+            moved, size = trainer.target_change
+            record["target_change"] = (moved / size) ** 0.5 if size else 0.0
         return trainer.model, [entry for entry in trainer.state.log_history if "loss" in entry]
 
 
