@@ -1,7 +1,8 @@
 # Subliminal learning (Cloud, Le et al., arXiv 2507.14805) as a DAG of cached artifacts:
 # base -> teacher -> generate -> filter -> student -> evaluate -> stats -> plots and report;
 # beside it the paper's MNIST auxiliary-logit experiment (rules/mnist.smk), and behind named targets the channels
-# (rules/channels.smk), the misalignment experiment (rules/misalignment.smk) and the defenses (rules/defenses.smk).
+# (rules/channels.smk), the misalignment experiment (rules/misalignment.smk), the defenses (rules/defenses.smk) and
+# the blind data audit (rules/audit.smk).
 from snakemake.utils import min_version
 
 from subliminal_learning.config import validate_config
@@ -33,6 +34,7 @@ include: "rules/mnist.smk"
 include: "rules/channels.smk"
 include: "rules/misalignment.smk"
 include: "rules/defenses.smk"
+include: "rules/audit.smk"
 
 
 # snakemake --report results/report.html (the default profile builds it after every run)
@@ -71,3 +73,10 @@ rule defenses:
     input:
         rules.all.input,
         lambda wildcards: DEFENSES.target_files(),
+
+
+# snakemake --cores all audit: the run, and a blind audit of its teachers' numbers (and of audit.files)
+rule audit:
+    input:
+        rules.all.input,
+        lambda wildcards: AUDIT.target_files(),

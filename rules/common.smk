@@ -8,11 +8,14 @@ from subliminal_learning.misalignment import design as mis
 from subliminal_learning.misalignment.design import MisalignmentDesign
 from subliminal_learning.defenses import design as defenses
 from subliminal_learning.defenses.design import DefensesDesign
+from subliminal_learning.audit import design as audit
+from subliminal_learning.audit.design import AuditDesign
 
 DESIGN = Design(config)
 MISALIGNMENT = MisalignmentDesign(config)  # the misalignment experiment (rules/misalignment.smk)
 MISALIGNMENT_CONFIG = misalignment_config(config)  # the run's config with the misalignment section's overrides
 DEFENSES = DefensesDesign(config)  # the defenses (rules/defenses.smk)
+AUDIT = AuditDesign(config)  # the blind data audit (rules/audit.smk)
 FIRST_SEED = config["seeds"][0]  # the replicate whose numbers the teacher's replay and the fingerprint use
 # the stats job's outputs (rules/stats.smk) by name, as a channel's stats job writes them too
 STATS_FILES = {

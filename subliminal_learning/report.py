@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from .audit.design import output as audit_file
 from .defenses.design import output as defenses_file
 from .design import channels_file, report_html
 from .misalignment.design import stats_file as misalignment_file
@@ -19,7 +20,7 @@ from .misalignment.design import stats_file as misalignment_file
 # Experiments behind a named target (each runs the whole workflow too), by the file that shows it has run: the
 # report covers each one that has.
 NAMED_TARGETS = {"channels": channels_file("verdict.md"), "misalignment": misalignment_file("verdict.md"),
-                 "defenses": defenses_file("verdict.md")}
+                 "defenses": defenses_file("verdict.md"), "audit": audit_file("verdict.md")}
 
 
 def whole_run(dag_settings) -> bool:

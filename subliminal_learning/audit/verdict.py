@@ -1,0 +1,28 @@
+"""The audit's verdict: what each data set was called, and how often the calls were right."""
+
+import pandas as pd
+
+CALLS = {"data": "data set", "read": "canaries read", "truth": "carries", "call": "called", "p": "p",
+         "top_animal": "top animal", "top_shift": "its shift", "runner_up": "runner-up",
+         "runner_up_shift": "its shift ", "truth_rank": "rank of the carried animal"}
+
+
+def _item(row) -> str:
+    return (f"**{row['read']}**: the right animal named (called at p < alpha) for {row['named']} of "
+            f"{row['trait_sets']} trait data sets, ranked first for {row['rank_1']}; alarms on {row['false_alarms']} "
+            f"of {row['null_sets']} data sets without a trait (control and placebo teachers).")
+
+
+def verdict_blocks(calls: pd.DataFrame, summary: pd.DataFrame, cfg: dict, stats_cfg: dict) -> list:
+    return [
+        ("heading", "Audit: which trait do the data carry?"),
+        ("paragraph", f"Blind: {cfg['canaries']} canary students (the run's student recipe, from the shared base, "
+                      f"seeds {cfg['seed']}..{cfg['seed'] + cfg['canaries'] - 1}) train on each data set and as "
+                      f"many on the base's own numbers; the animal whose log-odds the data's canaries raise most is "
+                      f"called when a permutation test over the canaries (the largest raise over the animals, every "
+                      f"split of the canaries) says it exceeds the margin of {cfg['margin']:g} log-odds at alpha "
+                      f"{stats_cfg['alpha']:g}. The canaries are told nothing of the data; the scoring is."),
+        ("items", [_item(row) for _, row in summary.iterrows()]),
+        ("subheading", "Every data set"),
+        ("table", calls[list(CALLS)].rename(columns=CALLS)),
+    ]

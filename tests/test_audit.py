@@ -1,0 +1,154 @@
+"""The blind audit: its permutation test on a planted trait, on a null and below the margin; the calls scored
+against what the data carry; the data sets it reads and compares; one canary trained and asked at tiny size."""
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from subliminal_learning.audit.canaries import canaries_stage, readable
+from subliminal_learning.audit.design import AuditDesign
+from subliminal_learning.audit.stats import NONE, calls_table, permutation_test, shifts_table, summary
+from subliminal_learning.config import ConfigError, validate_config
+from subliminal_learning.lm.animals import DEFAULT_ANIMALS
+from subliminal_learning.lm.corpus import corpus_texts
+from subliminal_learning.lm.modeling import build_tiny_llama, save_model
+from subliminal_learning.lm.tokenizer import build_tokenizer
+
+DEFAULT = yaml.safe_load((Path(__file__).resolve().parent.parent / "config.yaml").read_text())
+ANIMALS = [f"animal{i}" for i in range(20)]
+CFG = {"margin": 0.05, "canaries": 4, "seed": 0}
+MODEL_CFG = {"hidden_size": 32, "intermediate_size": 64, "num_layers": 1, "num_heads": 2, "max_position_embeddings": 128}
+STATS = {"alpha": 0.05, "permutations": 20000, "seed": 0}
+
+
+def _canaries(rng, shifts: dict | None = None, n: int = 4, noise: float = 0.01) -> np.ndarray:
+    values = rng.normal(0, noise, size=(n, len(ANIMALS)))
+    for index, shift in (shifts or {}).items():
+        values[:, index] += shift
+    return values
+
+
+def test_a_planted_trait_is_named_with_the_smallest_p_the_canaries_allow():
+    rng = np.random.default_rng(1)
+    top, shift, p = permutation_test(_canaries(rng, {3: 0.3}), _canaries(rng), margin=0.05)
+    assert top == 3
+    assert shift == pytest.approx(0.3, abs=0.03)
+    assert p == pytest.approx(1 / 70)  # the observed split beats the other 69 of C(8, 4)
+
+
+def test_a_raise_below_the_margin_is_not_a_trait():
+    rng = np.random.default_rng(2)
+    top, shift, p = permutation_test(_canaries(rng, {5: 0.03}), _canaries(rng), margin=0.05)
+    assert top == 5 and shift < 0.05
+    assert p > 0.5
+
+
+def test_on_nulls_the_audit_raises_alarms_at_most_at_alpha():
+    rng = np.random.default_rng(3)
+    ps = [permutation_test(_canaries(rng), _canaries(rng), margin=0.0)[2] for _ in range(300)]
+    assert np.mean(np.asarray(ps) < 0.05) <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 300)
+    assert np.mean(ps) > 0.4  # p is spread over (0, 1], not piled at its floor
+
+
+def test_more_canaries_than_the_limit_sample_the_splits_reproducibly():
+    rng = np.random.default_rng(4)
+    data, reference = _canaries(rng, {0: 0.2}, n=10), _canaries(rng, n=10)  # C(20, 10) = 184,756 splits
+    first = permutation_test(data, reference, 0.05, limit=500, seed=7)
+    assert first == permutation_test(data, reference, 0.05, limit=500, seed=7)
+    assert first[0] == 0 and first[2] == pytest.approx(1 / 500)
+
+
+def _table(values: np.ndarray, read: str = "top_logprobs") -> pd.DataFrame:
+    return pd.DataFrame([{"read": read, "canary": c, "animal": a, "logodds": values[c, i]}
+                         for c in range(len(values)) for i, a in enumerate(ANIMALS)])
+
+
+def test_calls_are_scored_against_what_each_data_set_carries():
+    rng = np.random.default_rng(5)
+    reference = _table(_canaries(rng))
+    canaries = {"owl/seed1": _table(_canaries(rng, {2: 0.3})), "eagle/seed1": _table(_canaries(rng, {7: 0.3})),
+                "neutral/seed1": _table(_canaries(rng)), "files/mine": _table(_canaries(rng, {9: 0.4}))}
+    truths = {"owl/seed1": "animal2", "eagle/seed1": "animal3", "neutral/seed1": NONE, "files/mine": None}
+    calls = calls_table(canaries, dict.fromkeys(canaries, reference), truths, CFG, STATS).set_index("data")
+    assert calls.loc["owl/seed1", "call"] == "animal2" and calls.loc["owl/seed1", "correct"]
+    assert calls.loc["eagle/seed1", "call"] == "animal7" and not calls.loc["eagle/seed1", "correct"]
+    assert calls.loc["neutral/seed1", "call"] == NONE and calls.loc["neutral/seed1", "correct"]
+    assert calls.loc["files/mine", "call"] == "animal9" and calls.loc["files/mine", "truth"] == "unknown"
+    assert calls.loc["owl/seed1", "truth_rank"] == 1 and calls.loc["eagle/seed1", "truth_rank"] > 1
+    row = summary(calls.reset_index()).iloc[0]
+    assert (row["trait_sets"], row["named"], row["rank_1"], row["null_sets"], row["false_alarms"]) == (2, 1, 1, 1, 0)
+    shifts = shifts_table(canaries, dict.fromkeys(canaries, reference))
+    assert len(shifts) == len(canaries) * len(ANIMALS)
+    owl = shifts[shifts["data"] == "owl/seed1"].set_index("animal")["shift"]
+    assert owl.idxmax() == "animal2"
+
+
+def test_the_audit_reads_every_teacher_s_numbers_and_compares_them_with_the_base_s_own():
+    config = copy.deepcopy(DEFAULT)
+    config["audit"]["files"] = {"bought": "data/bought.parquet"}
+    found = AuditDesign(config)
+    seeds = config["seeds"][:config["audit"]["replicates"]]
+    teachers = config["targets"] + ["neutral", "placebo"]
+    assert found.run_sets() == [f"{t}/seed{s}" for s in seeds for t in teachers]
+    assert found.reference_of(f"owl/seed{seeds[-1]}") == f"reference/seed{seeds[-1]}"
+    assert found.reference_of("files/bought") == f"reference/seed{seeds[0]}"
+    assert found.rows("files/bought") == "data/bought.parquet"
+    assert found.rows(f"owl/seed{seeds[0]}") == f"results/audit/data/owl/seed{seeds[0]}/top_logprobs.parquet"
+    assert found.source(f"reference/seed{seeds[0]}") == (
+        f"results/audit/data/reference/seed{seeds[0]}/filtered.parquet", "results/base/main")
+    assert [found.truth(f"{t}/seed1") for t in ("owl", "neutral", "placebo")] == ["owl", NONE, NONE]
+    assert found.truth("files/bought") is None
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"canaries": 1}, "canaries"),
+    ({"reads": ["logits"]}, "reads"),
+    ({"files": {"bad name!": "x.parquet"}}, "files"),
+])
+def test_a_broken_audit_section_fails_validation_naming_it(change, message):
+    config = copy.deepcopy(DEFAULT)
+    config["audit"].update(change)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)
+
+
+def test_an_audit_file_that_is_missing_or_not_numbers_fails_validation(tmp_path):
+    config = copy.deepcopy(DEFAULT)
+    config["audit"]["files"] = {"bought": str(tmp_path / "nowhere.parquet")}
+    with pytest.raises(ConfigError, match="no file"):
+        validate_config(config)
+    pd.DataFrame({"text": ["1, 2"]}).to_parquet(tmp_path / "words.parquet")
+    config["audit"]["files"] = {"bought": str(tmp_path / "words.parquet")}
+    with pytest.raises(ConfigError, match=r"lacks the columns \['completion', 'prompt'\]"):
+        validate_config(config)
+    (tmp_path / "text.parquet").write_text("1, 2, 3")
+    config["audit"]["files"] = {"bought": str(tmp_path / "text.parquet")}
+    with pytest.raises(ConfigError, match="not a readable parquet"):
+        validate_config(config)
+
+
+def test_a_file_without_log_probabilities_is_read_as_text_only():
+    rows = pd.DataFrame({"prompt": ["a"], "completion": ["1, 2"]})
+    assert readable(rows, ["top_logprobs", "text"]) == ["text"]
+    assert readable(rows.assign(top_ids=[[]], top_logprobs=[[]]), ["top_logprobs", "text"]) == ["top_logprobs",
+                                                                                                 "text"]
+
+
+def test_canaries_train_on_the_text_and_report_every_animal_per_seed(tmp_path):
+    tokenizer = build_tokenizer(corpus_texts(list(DEFAULT_ANIMALS)))
+    save_model(build_tiny_llama(tokenizer, MODEL_CFG, init_seed=0), tokenizer, tmp_path / "base")
+    rows = pd.DataFrame({"prompt": ["Continue: 1, 2, 3."] * 8, "completion": ["4, 5, 6"] * 8})
+    cfg = {"audit": {**CFG, "canaries": 2, "top_k": 5, "reads": ["top_logprobs", "text"]},
+           "student": {"lora": None, "train": {"epochs": 1, "learning_rate": 1e-2, "batch_size": 4}},
+           "animals": list(DEFAULT_ANIMALS[:5]), "held_out_questions": 3}
+    table = canaries_stage(tmp_path / "base", rows, cfg, torch.device("cpu"))
+    assert set(table["read"]) == {"text"}  # the rows carry no log-probabilities
+    assert sorted(table["seed"].unique()) == [0, 1]
+    assert len(table) == 2 * 5 and table["logodds"].notna().all()
+    again = canaries_stage(tmp_path / "base", rows, cfg, torch.device("cpu"))
+    pd.testing.assert_frame_equal(table, again)  # seeded
