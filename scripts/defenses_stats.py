@@ -14,10 +14,11 @@ from subliminal_learning.runtime import rule_context
 
 p, inputs, out = snakemake.params, snakemake.input, snakemake.output
 with rule_context(snakemake.log[0], snakemake.threads):
-    undefended = stats.paired_shifts(pd.read_csv(inputs.undefended))
-    defended = defended_shifts(per_student(tidy_tables(inputs.probabilities, p.targets)))
-    shares = stats.shares_table(undefended, defended, p.specs, p.stats)
-    costs = costs_stage(p.specs, list(inputs.costs), list(inputs.models))
+    run_students = pd.read_csv(inputs.undefended)
+    students = per_student(tidy_tables(inputs.probabilities, p.targets))
+    shares = stats.shares_table(stats.paired_shifts(run_students), defended_shifts(students), p.specs, p.stats)
+    costs = costs_stage(p.specs, list(inputs.costs), list(inputs.models)).merge(
+        stats.animal_answers(run_students, students), on="defense", how="outer")
     shares.to_csv(out.shares, index=False)
     costs.to_csv(out.costs, index=False)
     blocks = verdict_blocks(shares, costs, p.channel, p.stats, p.skipped)

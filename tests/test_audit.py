@@ -1,4 +1,4 @@
-"""The blind audit: its permutation test on a planted trait, on a null and below the margin; the calls scored
+"""The blind audit: its test on a planted trait, on nulls, at and below the margin; the calls scored
 against what the data carry; the data sets it reads and compares; one canary trained and asked at tiny size."""
 
 import copy
@@ -12,7 +12,7 @@ import yaml
 
 from subliminal_learning.audit.canaries import canaries_stage, readable
 from subliminal_learning.audit.design import AuditDesign
-from subliminal_learning.audit.stats import NONE, calls_table, permutation_test, shifts_table, summary
+from subliminal_learning.audit.stats import NONE, animal_tests, calls_table, shifts_table, summary
 from subliminal_learning.config import ConfigError, validate_config
 from subliminal_learning.lm.animals import DEFAULT_ANIMALS
 from subliminal_learning.lm.corpus import corpus_texts
@@ -21,9 +21,9 @@ from subliminal_learning.lm.tokenizer import build_tokenizer
 
 DEFAULT = yaml.safe_load((Path(__file__).resolve().parent.parent / "config.yaml").read_text())
 ANIMALS = [f"animal{i}" for i in range(20)]
-CFG = {"margin": 0.05, "canaries": 4, "seed": 0}
+CFG = {"margin": 0.05, "canaries": 8, "seed": 0}
 MODEL_CFG = {"hidden_size": 32, "intermediate_size": 64, "num_layers": 1, "num_heads": 2, "max_position_embeddings": 128}
-STATS = {"alpha": 0.05, "permutations": 20000, "seed": 0}
+STATS = {"alpha": 0.05}
 
 
 def _canaries(rng, shifts: dict | None = None, n: int = 4, noise: float = 0.01) -> np.ndarray:
@@ -33,34 +33,44 @@ def _canaries(rng, shifts: dict | None = None, n: int = 4, noise: float = 0.01) 
     return values
 
 
-def test_a_planted_trait_is_named_with_the_smallest_p_the_canaries_allow():
+def _frame(values: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(values, columns=ANIMALS)
+
+
+def test_a_planted_trait_is_named_and_significant_even_against_a_reference_without_spread():
     rng = np.random.default_rng(1)
-    top, shift, p = permutation_test(_canaries(rng, {3: 0.3}), _canaries(rng), margin=0.05)
-    assert top == 3
-    assert shift == pytest.approx(0.3, abs=0.03)
-    assert p == pytest.approx(1 / 70)  # the observed split beats the other 69 of C(8, 4)
+    reference = _frame(np.zeros((4, len(ANIMALS))))  # canaries of the base's own outputs: all alike
+    tests = animal_tests(_frame(_canaries(rng, {3: 0.3})), reference, margin=0.05).set_index("animal")
+    assert tests["shift"].idxmax() == "animal3" and tests.loc["animal3", "shift"] == pytest.approx(0.3, abs=0.02)
+    assert tests.loc["animal3", "p_holm"] < 1e-3
+    assert (tests.drop("animal3")["p_holm"] > 0.5).all()
 
 
 def test_a_raise_below_the_margin_is_not_a_trait():
     rng = np.random.default_rng(2)
-    top, shift, p = permutation_test(_canaries(rng, {5: 0.03}), _canaries(rng), margin=0.05)
-    assert top == 5 and shift < 0.05
-    assert p > 0.5
+    tests = animal_tests(_frame(_canaries(rng, {5: 0.03})), _frame(_canaries(rng)), margin=0.05)
+    assert tests.iloc[0]["animal"] == "animal5"
+    assert (tests["p_holm"] > 0.5).all()
 
 
 def test_on_nulls_the_audit_raises_alarms_at_most_at_alpha():
     rng = np.random.default_rng(3)
-    ps = [permutation_test(_canaries(rng), _canaries(rng), margin=0.0)[2] for _ in range(300)]
-    assert np.mean(np.asarray(ps) < 0.05) <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 300)
-    assert np.mean(ps) > 0.4  # p is spread over (0, 1], not piled at its floor
+    smallest = [animal_tests(_frame(_canaries(rng)), _frame(_canaries(rng)), margin=0.0)["p_holm"].min()
+                for _ in range(300)]
+    assert np.mean(np.asarray(smallest) < 0.05) <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 300)
 
 
-def test_more_canaries_than_the_limit_sample_the_splits_reproducibly():
+def test_at_the_margin_the_test_holds_its_level_per_animal():
     rng = np.random.default_rng(4)
-    data, reference = _canaries(rng, {0: 0.2}, n=10), _canaries(rng, n=10)  # C(20, 10) = 184,756 splits
-    first = permutation_test(data, reference, 0.05, limit=500, seed=7)
-    assert first == permutation_test(data, reference, 0.05, limit=500, seed=7)
-    assert first[0] == 0 and first[2] == pytest.approx(1 / 500)
+    ps = [animal_tests(_frame(_canaries(rng, {0: 0.05})), _frame(_canaries(rng)), margin=0.05)
+          .set_index("animal").at["animal0", "p"] for _ in range(300)]
+    assert np.mean(np.asarray(ps) < 0.05) <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 300)
+    assert 0.3 < np.mean(ps) < 0.7  # uniform on (0, 1) at the boundary of the null
+
+
+def test_without_spread_on_either_side_nothing_is_called():
+    same = _frame(np.zeros((4, len(ANIMALS))))
+    assert (animal_tests(same, same, margin=0.0)["p"] == 1.0).all()
 
 
 def _table(values: np.ndarray, read: str = "top_logprobs") -> pd.DataFrame:

@@ -17,7 +17,9 @@ from subliminal_learning.defenses.design import DefensesDesign, skipped, transfo
 from subliminal_learning.defenses.divergence import divergence, replace_divergent
 from subliminal_learning.defenses.rows import dilute, reformat, row_cost, shuffle, tokens_changed
 from subliminal_learning.defenses.stage import defended_shifts, parse_numbers
-from subliminal_learning.defenses.stats import ALL, paired_shifts, shares_table
+from subliminal_learning.analysis.verdict import to_markdown
+from subliminal_learning.defenses.stats import ALL, animal_answers, paired_shifts, shares_table
+from subliminal_learning.defenses.verdict import verdict_blocks
 from subliminal_learning.design import parse_model
 from subliminal_learning.lm.animals import DEFAULT_ANIMALS
 from subliminal_learning.lm.corpus import corpus_texts
@@ -335,3 +337,31 @@ def test_a_defense_that_cannot_act_on_the_run_is_skipped_with_its_reason_not_an_
     assert set(found) == (names or set(DEFAULT["defenses"]["transformations"]))
     assert all(reason in why for why in found.values())
     assert not set(found) & set(transformations(config))
+
+
+def test_a_defense_whose_students_stop_naming_animals_is_flagged_as_breaking_them():
+    run = pd.DataFrame({"model": ["students/treated/owl/seed1", "students/control/neutral/seed1"] * 2,
+                        "animal_share": [0.96, 0.94] * 2})
+    defended = pd.DataFrame({
+        "model": [f"defenses/{d}/students/{arm}/seed1" for d in ("flat", "mild") for arm in ("treated/owl",
+                                                                                              "control/neutral")],
+        "animal_share": [0.30, 0.50, 0.93, 0.95]})
+    table = animal_answers(run, defended).set_index("defense")
+    assert table.loc["flat", "animal_share"] == pytest.approx(0.40)
+    assert table.loc["flat", "run_animal_share"] == pytest.approx(0.95)
+    assert table.loc["flat", "students_broken"] and not table.loc["mild", "students_broken"]
+
+
+def test_the_verdict_names_broken_students_and_skipped_defenses():
+    shares = pd.DataFrame([{"defense": "flat", "target": ALL, "point": "targets", "settings": "k 5", "share": 0.0,
+                            "share_ci_low": -0.1, "share_ci_high": 0.1, "defended": 0.0, "undefended": 0.2,
+                            "floor": 0.0, "beyond_floor": 0.0, "p_no_reduction_holm": 1e-4, "p_removed_holm": 0.5,
+                            "units": 8, "outcome": "REMOVES", "p_no_reduction": 1e-4}])
+    costs = pd.DataFrame([{"defense": "flat", "tokens_changed_share": 0.0, "rows_lost_share": 0.0,
+                           "alternate_rows_share": 0.0, "alternate_positions_per_row": 0.0, "target_change": 0.9,
+                           "animal_share": 0.3, "run_animal_share": 0.95, "students_broken": True}])
+    text = to_markdown(verdict_blocks(shares, costs, "distilled", {"confidence": 0.95, "alpha": 0.05},
+                                      {"divergence": "a system-prompt teacher reads another context"}))
+    assert "**REMOVES**, **BY BREAKING THE STUDENTS** flat" in text
+    assert "name an animal in 30% of their answers (the run's 95%)" in text
+    assert "**NOT MEASURED** divergence: a system-prompt teacher" in text

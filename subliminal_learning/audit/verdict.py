@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-CALLS = {"data": "data set", "read": "canaries read", "truth": "carries", "call": "called", "p": "p",
+CALLS = {"data": "data set", "read": "canaries read", "truth": "carries", "call": "called", "p": "p (Holm)",
          "top_animal": "top animal", "top_shift": "its shift", "runner_up": "runner-up",
          "runner_up_shift": "its shift ", "truth_rank": "rank of the carried animal"}
 
@@ -18,10 +18,11 @@ def verdict_blocks(calls: pd.DataFrame, summary: pd.DataFrame, cfg: dict, stats_
         ("heading", "Audit: which trait do the data carry?"),
         ("paragraph", f"Blind: {cfg['canaries']} canary students (the run's student recipe, from the shared base, "
                       f"seeds {cfg['seed']}..{cfg['seed'] + cfg['canaries'] - 1}) train on each data set and as "
-                      f"many on the base's own numbers; the animal whose log-odds the data's canaries raise most is "
-                      f"called when a permutation test over the canaries (the largest raise over the animals, every "
-                      f"split of the canaries) says it exceeds the margin of {cfg['margin']:g} log-odds at alpha "
-                      f"{stats_cfg['alpha']:g}. The canaries are told nothing of the data; the scoring is."),
+                      f"many on the base's own numbers. An animal is called when Welch's one-sided test says the "
+                      f"data's canaries raise its log-odds above the reference canaries' by more than the margin of "
+                      f"{cfg['margin']:g}, Holm-adjusted over the animals "
+                      f"(p below: the called or most significant animal's), at alpha {stats_cfg['alpha']:g}. The "
+                      f"canaries are told nothing of the data; the scoring is."),
         ("items", [_item(row) for _, row in summary.iterrows()]),
         ("subheading", "Every data set"),
         ("table", calls[list(CALLS)].rename(columns=CALLS)),

@@ -28,7 +28,9 @@ def defenses_plot(shares: pd.DataFrame, costs: pd.DataFrame, confidence: float, 
         dots = per_target[per_target["defense"] == row.defense]["share"]
         ax.scatter(dots, np.full(len(dots), yi) + np.linspace(-0.15, 0.15, len(dots)), s=10, color="black",
                    zorder=4)
-        ax.annotate(row.outcome.lower(), (1.55, yi), ha="right", va="center", fontsize=8)
+        broken = bool(costs.set_index("defense").at[row.defense, "students_broken"])
+        ax.annotate(row.outcome.lower() + (",\nstudents broken" if broken else ""), (1.55, yi), ha="right",
+                    va="center", fontsize=8, color="#c44e52" if broken else "black")
     ax.axvline(1, color="grey", lw=1, ls="--")
     ax.axvline(0, color="black", lw=1)
     ax.axvspan(-0.5, 0, color="#eeeeee", zorder=0)
@@ -43,12 +45,13 @@ def defenses_plot(shares: pd.DataFrame, costs: pd.DataFrame, confidence: float, 
             ax.scatter([], [], color=colour, label=POINTS[point])
     ax.legend(fontsize=8, loc="lower left")
     found = costs.set_index("defense").reindex(pooled["defense"])
-    cost_ax.barh(y + 0.18, 100 * found["tokens_changed_share"].to_numpy(), height=0.35, color="#8172b3",
-                 label="tokens changed")
-    cost_ax.barh(y - 0.18, 100 * found["target_change"].to_numpy(), height=0.35, color="#937860",
-                 label="targets moved (RMS)")
-    cost_ax.set_xlabel("% of the data")
-    cost_ax.set_title("What each defense changed", fontsize=9)
+    lost = 1 - found["animal_share"] / found["run_animal_share"]
+    for offset, values, colour, label in ((0.27, found["tokens_changed_share"], "#8172b3", "tokens changed"),
+                                          (0, found["target_change"], "#937860", "targets moved (RMS)"),
+                                          (-0.27, lost.clip(lower=0), "#c44e52", "students' animal answers lost")):
+        cost_ax.barh(y + offset, 100 * values.to_numpy(), height=0.26, color=colour, label=label)
+    cost_ax.set_xlabel("% changed or lost")
+    cost_ax.set_title("What each defense changed, and cost the students", fontsize=9)
     cost_ax.legend(fontsize=8, loc="lower right")
     fig.suptitle("Which defenses stop the transfer? Treated, control and placebo students trained again on defended "
                  "data", fontsize=10)

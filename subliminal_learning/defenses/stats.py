@@ -94,6 +94,22 @@ def generation_cost(run_raw: pd.DataFrame, defended_raw: pd.DataFrame, run_repor
             "tokens": total, "alternate_rows": 0, "alternate_positions": 0}
 
 
+BROKEN = 0.5  # students that name an animal in under half as many answers as the run's are broken, not defended
+
+
+def animal_answers(run: pd.DataFrame, defended: pd.DataFrame) -> pd.DataFrame:
+    """Per defense: the share of its students' sampled answers that name an animal, the run's same students' share
+    (the same arms, teachers and replicates) and whether the defense broke them (`BROKEN`). `run`, `defended`:
+    per-student scores (`analysis.tidy.per_student`)."""
+    students = defended.drop_duplicates("model")
+    students = students.assign(defense=students["model"].map(defense_of),
+                               run_model=students["model"].map(lambda model: model.split("/", 2)[2]))
+    own = run.drop_duplicates("model").set_index("model")["animal_share"]
+    table = students.assign(run_animal_share=students["run_model"].map(own)).groupby("defense", sort=False)[
+        ["animal_share", "run_animal_share"]].mean().reset_index()
+    return table.assign(students_broken=table["animal_share"] < BROKEN * table["run_animal_share"])
+
+
 def costs_table(costs: dict, target_changes: dict) -> pd.DataFrame:
     """Per defense: tokens changed, rows lost, rows and positions whose targets an alternate model gives (summed over
     its teachers and replicates) and the targets' change (the RMS change of the centred targets relative to their

@@ -3,13 +3,14 @@ what the defense cost the data."""
 
 import pandas as pd
 
-from .stats import ALL
+from .stats import ALL, BROKEN
 
 TABLE = {"defense": "defense", "point": "acts", "settings": "settings", "share": "share remaining",
          "share_ci_low": "CI low", "share_ci_high": "CI high", "defended": "defended shift",
          "undefended": "undefended shift", "floor": "placebo floor", "p_no_reduction_holm": "p (no reduction, Holm)",
          "p_removed_holm": "p (removed, Holm)", "tokens_changed_share": "tokens changed",
-         "target_change": "targets moved", "outcome": "outcome"}
+         "target_change": "targets moved", "animal_share": "answers naming an animal",
+         "students_broken": "students broken", "outcome": "outcome"}
 
 
 def _item(row) -> str:
@@ -23,8 +24,11 @@ def _item(row) -> str:
         cost.append(f"{row['alternate_positions_per_row']:.2f} positions per row take the base's outputs")
     if row["target_change"]:
         cost.append(f"targets moved by {100 * row['target_change']:.0f}% of their size (RMS)")
+    cost.append(f"its students name an animal in {100 * row['animal_share']:.0f}% of their answers (the run's "
+                f"{100 * row['run_animal_share']:.0f}%)")
+    broken = ", **BY BREAKING THE STUDENTS**" if row["students_broken"] else ""
     settings = f", {row['settings']}" if row["settings"] else ""
-    return (f"**{row['outcome']}** {row['defense']} ({row['point']}{settings}): {row['share']:.2f} of the shift remains "
+    return (f"**{row['outcome']}**{broken} {row['defense']} ({row['point']}{settings}): {row['share']:.2f} of the shift remains "
             f"(CI {row['share_ci_low']:.2f}..{row['share_ci_high']:.2f}); defended {row['defended']:+.3f} against "
             f"{row['undefended']:+.3f} log-odds (Holm p {row['p_no_reduction_holm']:.2g}), {row['beyond_floor']:+.3f} "
             f"beyond the placebo's floor (Holm p {row['p_removed_holm']:.2g}); cost: "
@@ -42,7 +46,9 @@ def verdict_blocks(shares: pd.DataFrame, costs: pd.DataFrame, channel: str, cfg:
                       f"log-odds of the target) over the undefended one, over {units} target x replicate pairs, with "
                       f"Fieller's {100 * cfg['confidence']:g}% interval. Removes: the interval holds 0 and stays "
                       f"below 0.5, nothing significant beyond the placebo's floor; reduces: the paired test of "
-                      f"\"no reduction\" rejects (Holm over the defenses, alpha {cfg['alpha']:g})."),
+                      f"\"no reduction\" rejects (Holm over the defenses, alpha {cfg['alpha']:g}). A defense whose "
+                      f"students name an animal in under {BROKEN:g} times as many answers as the run's breaks them: "
+                      f"what it removes is the students' answers, not the trait alone."),
         ("items", [_item(row) for _, row in pooled.iterrows()]
                   + [f"**NOT MEASURED** {name}: {why}." for name, why in skipped.items()]),
         ("subheading", "Every defense"),
