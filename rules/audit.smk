@@ -82,10 +82,10 @@ rule audit_logprobs:
 
 rule audit_canaries:
     input:
-        rows=lambda wildcards: AUDIT.rows(wildcards.name),
-        base=design.number_source(design.BASE),
+        unpack(audit_canaries_inputs),
     output:
-        audit.canaries("{name}"),
+        logodds=audit.canaries("{name}"),
+        row_scores=audit.canaries("{name}", "row_scores.parquet"),
     log:
         audit.audit_log("canaries", "{name}"),
     benchmark:
@@ -102,6 +102,9 @@ rule audit_canaries:
     params:
         cfg={"audit": AUDIT.section, "student": config["student"], "animals": config["animals"]},
         held_out=config["teacher"]["held_out_questions"],
+        filter=config["filter"],
+        prompt=config["generate"]["prompt"],
+        scored=lambda wildcards: sorted(AUDIT.scored_sources(wildcards.name)),
         device=config["device"],
     script:
         "../scripts/audit_canaries.py"
@@ -110,6 +113,7 @@ rule audit_canaries:
 rule audit_stats:
     input:
         canaries=AUDIT.canary_files(),
+        row_scores=[audit.canaries(name, "row_scores.parquet") for name in AUDIT.audited()],
     output:
         calls=report(
             audit.output("calls.csv"),
@@ -118,6 +122,7 @@ rule audit_stats:
             subcategory="tables",
         ),
         shifts=audit.output("shifts.csv"),
+        row_scores=audit.output("row_scores.csv"),
         summary=audit.output("summary.csv"),
         verdict=audit.output("verdict.md"),
         verdict_html=report(
@@ -142,6 +147,7 @@ rule audit_stats:
         names=AUDIT.references() + AUDIT.audited(),
         references={name: AUDIT.reference_of(name) for name in AUDIT.audited()},
         truths={name: AUDIT.truth(name) for name in AUDIT.audited()},
+        audited=AUDIT.audited(),
         audit=AUDIT.section,
         animals=config["animals"],
         stats=config["stats"],

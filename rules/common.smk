@@ -191,3 +191,13 @@ def defense_students_inputs(wildcards):
         if alternate:
             found["alternates"] = [alternate] * len(arms)
     return found
+
+
+# The audit (rules/audit.smk)
+def audit_canaries_inputs(wildcards):
+    """A data set's rows and the base; for a run teacher's, the raw and kept numbers its canary's per-row score is
+    checked on (its own teacher's and the control teacher's)."""
+    found = {"rows": AUDIT.rows(wildcards.name), "base": design.number_source(design.BASE)}
+    for label, (raw, kept) in AUDIT.scored_sources(wildcards.name).items():
+        found[f"{label}_raw"], found[f"{label}_kept"] = raw, kept
+    return found

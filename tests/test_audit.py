@@ -11,13 +11,16 @@ import torch
 import yaml
 
 from subliminal_learning.audit.canaries import canaries_stage, readable
+from subliminal_learning.audit.rows import auroc, completion_logprob, held_out_rows, row_scores
 from subliminal_learning.audit.design import AuditDesign
 from subliminal_learning.audit.stats import NONE, animal_tests, calls_table, shifts_table, summary
 from subliminal_learning.config import ConfigError, validate_config
 from subliminal_learning.lm.animals import DEFAULT_ANIMALS
 from subliminal_learning.lm.corpus import corpus_texts
 from subliminal_learning.lm.modeling import build_tiny_llama, save_model
+from subliminal_learning.lm.logprobs import padded
 from subliminal_learning.lm.tokenizer import build_tokenizer
+from subliminal_learning.lm.training import IGNORE, chat_example, tokenized_dataset
 
 DEFAULT = yaml.safe_load((Path(__file__).resolve().parent.parent / "config.yaml").read_text())
 ANIMALS = [f"animal{i}" for i in range(20)]
@@ -113,6 +116,10 @@ def test_the_audit_reads_every_teacher_s_numbers_and_compares_them_with_the_base
         f"results/audit/data/reference/seed{seeds[0]}/filtered.parquet", "results/base/main")
     assert [found.truth(f"{t}/seed1") for t in ("owl", "neutral", "placebo")] == ["owl", NONE, NONE]
     assert found.truth("files/bought") is None
+    assert found.scored_sources("owl/seed1") == {
+        "own": ("results/numbers/owl/seed1/raw.parquet", "results/numbers/owl/seed1/filtered.parquet"),
+        "control": ("results/numbers/neutral/seed1/raw.parquet", "results/numbers/neutral/seed1/filtered.parquet")}
+    assert found.scored_sources("neutral/seed1") == found.scored_sources("files/bought") == {}
 
 
 @pytest.mark.parametrize("change, message", [
@@ -156,9 +163,47 @@ def test_canaries_train_on_the_text_and_report_every_animal_per_seed(tmp_path):
     cfg = {"audit": {**CFG, "canaries": 2, "top_k": 5, "reads": ["top_logprobs", "text"]},
            "student": {"lora": None, "train": {"epochs": 1, "learning_rate": 1e-2, "batch_size": 4}},
            "animals": list(DEFAULT_ANIMALS[:5]), "held_out_questions": 3}
-    table = canaries_stage(tmp_path / "base", rows, cfg, torch.device("cpu"))
+    other = pd.DataFrame({"prompt": ["Continue: 1, 2, 3."] * 3, "completion": ["9, 9, 9", "4, 5, 6", "7, 1, 2"]})
+    table, scores = canaries_stage(tmp_path / "base", rows, cfg, torch.device("cpu"), {"own": rows[:2], "control": other})
     assert set(table["read"]) == {"text"}  # the rows carry no log-probabilities
     assert sorted(table["seed"].unique()) == [0, 1]
     assert len(table) == 2 * 5 and table["logodds"].notna().all()
-    again = canaries_stage(tmp_path / "base", rows, cfg, torch.device("cpu"))
+    again, _ = canaries_stage(tmp_path / "base", rows, cfg, torch.device("cpu"))
     pd.testing.assert_frame_equal(table, again)  # seeded
+    assert scores["rows"].tolist() == ["own"] * 2 + ["control"] * 3
+    own = scores.loc[scores["rows"] == "own", "score"]
+    assert (own > 0).all()  # the canary learned "4, 5, 6" after this prompt: more likely than under the base
+    assert own.iloc[0] == pytest.approx(scores.loc[scores["rows"] == "control", "score"].iloc[1], abs=1e-5)
+
+
+def test_a_row_s_score_is_its_mean_token_log_probability_under_the_canary_minus_the_base(tmp_path):
+    tokenizer = build_tokenizer(corpus_texts(list(DEFAULT_ANIMALS)))
+    base = build_tiny_llama(tokenizer, MODEL_CFG, init_seed=0).eval()
+    canary = build_tiny_llama(tokenizer, MODEL_CFG, init_seed=1).eval()
+    rows = pd.DataFrame({"prompt": ["Continue: 1, 2.", "Go on: 7."], "completion": ["3, 4", "8, 9, 10"]})
+    assert np.allclose(row_scores(base, base, tokenizer, rows, torch.device("cpu")), 0)
+    ids, labels, mask = padded(list(tokenized_dataset(tokenizer, [chat_example("Go on: 7.", "8, 9, 10")])),
+                               tokenizer.pad_token_id)
+    with torch.no_grad():
+        logprobs = torch.log_softmax(canary(input_ids=ids).logits[0, :-1], dim=-1)
+    scored = labels[0, 1:] != IGNORE
+    expected = logprobs[scored].gather(-1, labels[0, 1:][scored].unsqueeze(-1)).mean()
+    got = completion_logprob(canary, tokenizer, rows, torch.device("cpu"), batch_size=1)
+    assert got[1] == pytest.approx(float(expected), abs=1e-5)
+
+
+def test_held_out_rows_are_the_kept_rows_no_data_set_drew():
+    raw = pd.DataFrame({"prompt_id": range(5), "prompt": ["p"] * 5,
+                        "completion": ["1, 2", "3, 4", "not numbers", "5, 6", "7, 8"]})
+    used = raw.iloc[[0, 3]]
+    held = held_out_rows(raw, used, {"banned_numbers": "none"}, {"answer_count": 10, "max_digits": 3})
+    assert held["prompt_id"].tolist() == [1, 4]
+
+
+def test_the_auroc_sees_a_planted_separation_and_chance_on_a_null():
+    rng = np.random.default_rng(6)
+    planted = auroc(rng.normal(1, 1, 300), rng.normal(0, 1, 300), 0.95, seed=0)
+    assert 0.70 < planted["auroc"] < 0.82 and planted["auroc_ci_low"] > 0.6 and planted["p"] < 1e-6
+    null = auroc(rng.normal(0, 1, 300), rng.normal(0, 1, 300), 0.95, seed=0)
+    assert null["auroc_ci_low"] < 0.5 < null["auroc_ci_high"] and null["p"] > 0.01
+    assert np.isnan(auroc(np.array([0.3]), rng.normal(0, 1, 10), 0.95, seed=0)["auroc"])  # nothing held out

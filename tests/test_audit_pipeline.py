@@ -51,8 +51,20 @@ def test_every_data_set_gets_a_call_scored_against_what_it_carries(audit_run):
     assert (calls["p"] >= 1 / 6).all()  # 2 canaries a side: 6 splits, so nothing is called at alpha 0.05
     assert (calls["call"] == "none").all()
     verdict = (workdir / "results/audit/verdict.md").read_text()
-    assert "**top_logprobs**" in verdict and "**text**" in verdict
+    assert "**top_logprobs**" in verdict and "**text**" in verdict and "Per-row score" in verdict
     assert (workdir / "results/plots/audit.png").stat().st_size > 10_000
+
+
+def test_the_per_row_score_separates_a_teacher_s_held_out_rows_from_the_control_s_or_not(audit_run):
+    workdir, _ = audit_run
+    scores = pd.read_csv(workdir / "results/audit/row_scores.csv").set_index("data")
+    assert set(scores.index) == {f"{t}/seed{SEEDS[0]}" for t in TARGETS + ["placebo"]}  # not the control's own
+    assert scores["auroc"].between(0, 1).all()
+    assert (scores["auroc_ci_low"] <= scores["auroc"]).all() and (scores["auroc"] <= scores["auroc_ci_high"]).all()
+    assert (scores["positives"] > 0).all() and (scores["negatives"] > 0).all()
+    owl = pd.read_parquet(workdir / f"results/audit/canaries/owl/seed{SEEDS[0]}/row_scores.parquet")
+    assert set(owl["rows"]) == {"own", "control"}
+    assert pd.read_parquet(workdir / "results/audit/canaries/files/bought/row_scores.parquet").empty
 
 
 def test_the_run_itself_is_untouched(audit_run):

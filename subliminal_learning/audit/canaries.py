@@ -10,6 +10,7 @@ from ..lm.modeling import load_model
 from ..lm.student import lora_config
 from ..lm.training import TOP_COLUMNS, chat_example, sft
 from .design import TEXT, TOP_LOGPROBS
+from .rows import row_scores
 
 
 def readable(rows: pd.DataFrame, reads: list[str]) -> list[str]:
@@ -38,11 +39,12 @@ def animal_logodds(model, tokenizer, animals: list[str], n_held_out: int, device
     return table.groupby("animal", sort=False)["logodds"].mean()
 
 
-def canaries_stage(base_dir, rows: pd.DataFrame, cfg: dict, device) -> pd.DataFrame:
+def canaries_stage(base_dir, rows: pd.DataFrame, cfg: dict, device, scored: dict | None = None) -> tuple:
     """The canaries job: `cfg['audit']['canaries']` canaries per read the data support, one row per read x canary x
-    animal with its log-odds."""
+    animal with its log-odds; and each row of `scored` (label -> rows) with its score under the first canary of the
+    first read (`rows.row_scores`)."""
     audit = cfg["audit"]
-    tables = []
+    tables, scores = [], pd.DataFrame(columns=["rows", "score"])
     for read in readable(rows, audit["reads"]):
         for index in range(audit["canaries"]):
             seed = audit["seed"] + index
@@ -50,4 +52,9 @@ def canaries_stage(base_dir, rows: pd.DataFrame, cfg: dict, device) -> pd.DataFr
             logodds = animal_logodds(model, tokenizer, cfg["animals"], cfg["held_out_questions"], device)
             tables.append(pd.DataFrame({"read": read, "canary": index, "seed": seed, "animal": logodds.index,
                                         "logodds": logodds.to_numpy()}))
-    return pd.concat(tables, ignore_index=True)
+            if scored and scores.empty:
+                base = load_model(base_dir, device)[0].eval()
+                scores = pd.concat([pd.DataFrame({"rows": label, "score": row_scores(model, base, tokenizer, them,
+                                                                                      device)})
+                                    for label, them in scored.items()], ignore_index=True)
+    return pd.concat(tables, ignore_index=True), scores

@@ -25,9 +25,10 @@ def data(name: str, file: str) -> str:
     return result(ROOT, "data", name, file)
 
 
-def canaries(name: str) -> str:
-    """The canaries' log-odds of every animal, per read and canary seed."""
-    return result(ROOT, "canaries", name, "logodds.parquet")
+def canaries(name: str, file: str = "logodds.parquet") -> str:
+    """The canaries' log-odds of every animal, per read and canary seed (logodds.parquet), and the per-row scores of
+    the rows held out of a teacher's data set and of the control teacher's (row_scores.parquet)."""
+    return result(ROOT, "canaries", name, file)
 
 
 def output(name: str) -> str:
@@ -100,10 +101,23 @@ class AuditDesign:
             return data(name, "filtered.parquet"), number_source(BASE, seed)
         return run_numbers(teacher, seed, "filtered.parquet"), number_source(teacher, seed)
 
+    def scored_sources(self, name: str) -> dict:
+        """label -> (raw, kept rows) of the rows a data set's canary scores: the held-out rows of its own teacher and
+        of the control teacher, for a run teacher that is not the control; none otherwise."""
+        if name.startswith(f"{FILES}/") or name.startswith(f"{REFERENCE}/"):
+            return {}
+        teacher, seed = name.split("/")
+        seed = seed.removeprefix("seed")
+        control = self.design.control_teacher
+        if teacher == control or control == BASE:
+            return {}
+        return {label: (run_numbers(source, seed, "raw.parquet"), run_numbers(source, seed, "filtered.parquet"))
+                for label, source in (("own", teacher), ("control", control))}
+
     def canary_files(self) -> list[str]:
         return [canaries(name) for name in self.references() + self.audited()]
 
     def target_files(self) -> list[str]:
         if not self.section:
             return []
-        return [output("calls.csv"), output("verdict.md"), output("verdict.html"), figure()]
+        return [output("calls.csv"), output("row_scores.csv"), output("verdict.md"), output("verdict.html"), figure()]

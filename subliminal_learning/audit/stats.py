@@ -6,6 +6,7 @@ import pandas as pd
 from scipy.stats import ttest_ind
 
 from ..analysis.inference import holm
+from .rows import auroc
 
 NONE = "none"
 
@@ -85,3 +86,16 @@ def summary(calls: pd.DataFrame) -> pd.DataFrame:
             "false_alarms": int((nulls["call"] != NONE).sum()),
         })
     return pd.DataFrame(rows)
+
+
+def row_score_table(scores: dict, truths: dict, confidence: float, seed: int) -> pd.DataFrame:
+    """Per data set whose canary scored rows: the AUROC of its teacher's held-out rows against the control teacher's
+    under the score (`rows.auroc`). name -> its scores table (rows: own or control, score)."""
+    found = []
+    for name, table in scores.items():
+        if table.empty:
+            continue
+        own, control = (table.loc[table["rows"] == label, "score"].to_numpy() for label in ("own", "control"))
+        found.append({"data": name, "truth": truths.get(name) or "unknown", **auroc(own, control, confidence, seed)})
+    return pd.DataFrame(found, columns=["data", "truth", "auroc", "auroc_ci_low", "auroc_ci_high", "positives",
+                                        "negatives", "p"])

@@ -13,7 +13,8 @@ def _item(row) -> str:
             f"of {row['null_sets']} data sets without a trait (control and placebo teachers).")
 
 
-def verdict_blocks(calls: pd.DataFrame, summary: pd.DataFrame, cfg: dict, stats_cfg: dict) -> list:
+def verdict_blocks(calls: pd.DataFrame, summary: pd.DataFrame, row_scores: pd.DataFrame, cfg: dict,
+                   stats_cfg: dict) -> list:
     return [
         ("heading", "Audit: which trait do the data carry?"),
         ("paragraph", f"Blind: {cfg['canaries']} canary students (the run's student recipe, from the shared base, "
@@ -26,4 +27,20 @@ def verdict_blocks(calls: pd.DataFrame, summary: pd.DataFrame, cfg: dict, stats_
         ("items", [_item(row) for _, row in summary.iterrows()]),
         ("subheading", "Every data set"),
         ("table", calls[list(CALLS)].rename(columns=CALLS)),
+        ("subheading", "Per-row score"),
+        ("paragraph", f"Each row's log-likelihood shift: its completion's mean log-probability per token under the "
+                      f"data set's first canary minus under the base. Rows: the teacher's kept rows that its data "
+                      f"set did not draw (no canary saw them) against the control teacher's; AUROC 0.5 is chance, "
+                      f"with a {100 * stats_cfg['confidence']:g}% bootstrap interval and the one-sided Mann-Whitney p. "
+                      f"{_auroc_line(row_scores)}"),
+        ("table", row_scores),
     ]
+
+
+def _auroc_line(row_scores: pd.DataFrame) -> str:
+    traits = row_scores[~row_scores["truth"].isin(["none", "unknown"])]
+    if traits.empty:
+        return "No data set had rows to score."
+    return (f"Trait data sets: AUROC {traits['auroc'].min():.3f} to {traits['auroc'].max():.3f} over {len(traits)}; "
+            f"without a trait (placebo): "
+            + (", ".join(f"{a:.3f}" for a in row_scores.loc[row_scores["truth"] == "none", "auroc"]) or "none") + ".")
