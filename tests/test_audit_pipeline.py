@@ -48,8 +48,11 @@ def test_every_data_set_gets_a_call_scored_against_what_it_carries(audit_run):
     assert truths == {**{f"{t}/seed{SEEDS[0]}": t for t in TARGETS}, f"neutral/seed{SEEDS[0]}": "none",
                       f"placebo/seed{SEEDS[0]}": "none", "files/bought": "unknown"}
     assert len(calls) == 2 * len(TEACHERS) + 1
-    assert (calls["p"] >= 1 / 6).all()  # 2 canaries a side: 6 splits, so nothing is called at alpha 0.05
-    assert (calls["call"] == "none").all()
+    assert calls["p"].between(0, 1).all()
+    called = calls["call"] != "none"
+    assert (calls.loc[called, "p"] < 0.05).all() and (calls.loc[~called, "p"] >= 0.05).all()
+    known = calls["truth"] != "unknown"
+    assert (calls.loc[known, "correct"] == (calls.loc[known, "call"] == calls.loc[known, "truth"])).all()
     verdict = (workdir / "results/audit/verdict.md").read_text()
     assert "**top_logprobs**" in verdict and "**text**" in verdict and "Per-row score" in verdict
     assert (workdir / "results/plots/audit.png").stat().st_size > 10_000
