@@ -8,13 +8,14 @@ them; `audit.files` adds any numbers file a user brings. The reference is the ba
 filtered as the run's, with the base's top-k: data that carry nothing the base does not already have.
 """
 
-from ..design import BASE, Design, benchmark, log, number_source, plot, replicate, result
+from ..design import BASE, CONTROL, Design, benchmark, log, number_source, plot, replicate, result
 from ..design import numbers as run_numbers
 
 ROOT = "audit"
 REFERENCE = "reference"
 FILES = "files"
 TOP_LOGPROBS, TEXT = "top_logprobs", "text"
+OWN = "own"  # a data set's teacher's held-out rows, scored against the control teacher's (CONTROL)
 # how a canary reads a data set: distils its top-k log-probabilities (as the run's top-k channel) or fine-tunes on
 # its completions (sft)
 READS = (TOP_LOGPROBS, TEXT)
@@ -112,7 +113,7 @@ class AuditDesign:
         if teacher == control or control == BASE:
             return {}
         return {label: (run_numbers(source, seed, "raw.parquet"), run_numbers(source, seed, "filtered.parquet"))
-                for label, source in (("own", teacher), ("control", control))}
+                for label, source in ((OWN, teacher), (CONTROL, control))}
 
     def canary_files(self) -> list[str]:
         return [canaries(name) for name in self.references() + self.audited()]

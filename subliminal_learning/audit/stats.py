@@ -6,6 +6,8 @@ import pandas as pd
 from scipy.stats import ttest_ind
 
 from ..analysis.inference import holm
+from ..design import CONTROL
+from .design import OWN
 from .rows import auroc
 
 NONE = "none"
@@ -95,7 +97,7 @@ def row_score_table(scores: dict, truths: dict, confidence: float, seed: int) ->
     for name, table in scores.items():
         if table.empty:
             continue
-        own, control = (table.loc[table["rows"] == label, "score"].to_numpy() for label in ("own", "control"))
+        own, control = (table.loc[table["rows"] == label, "score"].to_numpy() for label in (OWN, CONTROL))
         found.append({"data": name, "truth": truths.get(name) or "unknown", **auroc(own, control, confidence, seed)})
     return pd.DataFrame(found, columns=["data", "truth", "auroc", "auroc_ci_low", "auroc_ci_high", "positives",
                                         "negatives", "p"])
