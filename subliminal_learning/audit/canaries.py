@@ -7,7 +7,7 @@ from ..analysis.tidy import logit
 from ..lm.animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
 from ..lm.evaluation import probability_table
 from ..lm.modeling import load_model
-from ..lm.student import lora_config
+from ..lm.student import lora_config, stored_top_k
 from ..lm.training import TOP_COLUMNS, chat_example, sft
 from .design import TEXT, TOP_LOGPROBS
 from .rows import row_scores
@@ -22,7 +22,7 @@ def canary(base_dir, rows: pd.DataFrame, read: str, student_cfg: dict, top_k: in
     """One canary trained on `rows`: distilled on their top-k log-probabilities, or fine-tuned on the text."""
     model, tokenizer = load_model(base_dir, device)
     examples = [chat_example(p, c) for p, c in zip(rows["prompt"], rows["completion"])]
-    stored = {"k": top_k, **{column: rows[column].tolist() for column in TOP_COLUMNS}} if read == TOP_LOGPROBS else None
+    stored = stored_top_k(rows, top_k) if read == TOP_LOGPROBS else None
     lora = student_cfg.get("lora")
     trained, _ = sft(model.train(), tokenizer, examples, student_cfg["train"], seed, device,
                      peft_config=lora_config(lora) if lora else None, top_k=stored,

@@ -7,15 +7,14 @@ import torch
 from scipy.stats import bootstrap, mannwhitneyu
 from sklearn.metrics import roc_auc_score
 
-from ..lm.filtering import filter_completions, resolve_banned_numbers
+from ..lm.filtering import configured_filter
 from ..lm.logprobs import padded
 from ..lm.training import IGNORE, chat_example, tokenized_dataset
 
 
 def held_out_rows(raw: pd.DataFrame, used: pd.DataFrame, filter_cfg: dict, prompt_cfg: dict) -> pd.DataFrame:
     """The rows the run's filter kept but did not draw into the data set: the same teacher, unseen by its canaries."""
-    kept, _ = filter_completions(raw, max_count=prompt_cfg["answer_count"], max_digits=prompt_cfg["max_digits"],
-                                 banned=resolve_banned_numbers(filter_cfg["banned_numbers"]))
+    kept, _ = configured_filter(raw, filter_cfg, prompt_cfg)
     return kept[~kept["prompt_id"].isin(used["prompt_id"])].reset_index(drop=True)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from ..analysis.inference import holm, paired_t, ratio_interval
 from ..design import CONTROL, PLACEBO, TREATED
 from .design import ROOT, point_of
+from .rows import tokens_changed
 
 ALL = "all"  # the pooled row: every target and replicate
 KEY = ["target", "seed"]
@@ -87,7 +88,6 @@ def shares_table(undefended: pd.DataFrame, defended: dict, specs: dict, cfg: dic
 def generation_cost(run_raw: pd.DataFrame, defended_raw: pd.DataFrame, run_report: dict, report: dict) -> dict:
     """What regenerating with a truncated sampler changed: tokens against the run's answers to the same prompts, and
     the rows its filter keeps fewer (or more) than the run's."""
-    from .rows import tokens_changed
     both = run_raw.merge(defended_raw, on="prompt_id", suffixes=("_run", ""))
     changed, total = tokens_changed(both["completion_run"].fillna(""), both["completion"].fillna(""))
     return {"rows": run_report["kept"], "rows_lost": run_report["kept"] - report["kept"], "tokens_changed": changed,

@@ -189,12 +189,15 @@ def filter_report(raw: pd.DataFrame, kept: pd.DataFrame, rejects: pd.DataFrame, 
     }
 
 
+def configured_filter(raw: pd.DataFrame, filter_cfg: dict, prompt_cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`filter_completions` with a run's settings: (kept, rejects)."""
+    return filter_completions(raw, max_count=prompt_cfg["answer_count"], max_digits=prompt_cfg["max_digits"],
+                              banned=resolve_banned_numbers(filter_cfg["banned_numbers"]))
+
+
 def filter_numbers_stage(raw: pd.DataFrame, filter_cfg: dict, prompt_cfg: dict, replicate: int, output) -> None:
     """The filter rule: write one replicate's kept subsample, the rejects with reasons and the counts."""
-    kept, rejects = filter_completions(
-        raw, max_count=prompt_cfg["answer_count"], max_digits=prompt_cfg["max_digits"],
-        banned=resolve_banned_numbers(filter_cfg["banned_numbers"]),
-    )
+    kept, rejects = configured_filter(raw, filter_cfg, prompt_cfg)
     dataset = subsample(kept, filter_cfg["dataset_size"], replicate_seed(filter_cfg["seed"], replicate))
     write_parquet(rejects, output.rejects)
     write_json(filter_report(raw, kept, rejects, len(dataset)), output.report)

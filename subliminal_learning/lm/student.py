@@ -48,6 +48,15 @@ def train_students(base_dir, numbers: list[pd.DataFrame], teacher_dirs: list | N
         discard_checkpoints(checkpoint_dir)
 
 
+def stored_top_k(numbers: pd.DataFrame, k: int) -> dict:
+    """What `lm.training.sft` reads for a top-k objective: k, and the rows' top ids and log-probabilities."""
+    missing = [column for column in TOP_COLUMNS if column not in numbers.columns]
+    if missing:
+        raise ValueError(f"objective topk needs rows with the teacher's top log-probabilities (the top_logprobs "
+                         f"rule of a channel); these rows lack {missing}")
+    return {"k": k, **{column: numbers[column].tolist() for column in TOP_COLUMNS}}
+
+
 def train_student(model, tokenizer, numbers: pd.DataFrame, train_cfg: dict, seed: int, out_dir, device, *,
                   lora: dict | None = None, base_dir=None, checkpoint_dir=None, teacher=None,
                   distill_loss: str | None = None, top_k: int = 0, teacher_system_prompt: str | None = None,
@@ -63,13 +72,7 @@ def train_student(model, tokenizer, numbers: pd.DataFrame, train_cfg: dict, seed
     """
     examples = [chat_example(p, c) for p, c in zip(numbers["prompt"], numbers["completion"])]
     peft_config = lora_config(lora) if lora else None
-    stored = None
-    if top_k:
-        missing = [column for column in TOP_COLUMNS if column not in numbers.columns]
-        if missing:
-            raise ValueError(f"objective topk needs rows with the teacher's top log-probabilities (the top_logprobs "
-                             f"rule of a channel); these rows lack {missing}")
-        stored = {"k": top_k, **{column: numbers[column].tolist() for column in TOP_COLUMNS}}
+    stored = stored_top_k(numbers, top_k) if top_k else None
     marks = None
     if alternate is not None:
         marks = (numbers["alternate_row"].tolist(), numbers["alternate_positions"].map(list).tolist())
