@@ -166,7 +166,8 @@ def misalignment_students_inputs(base):
 # The defenses (rules/defenses.smk)
 def defense_rows_inputs(wildcards):
     """A rows defense's job of one replicate: every teacher's kept rows; for dilution the control teacher's too; for
-    divergence the teachers and the base, whose choices it compares."""
+    divergence the teachers and the base, whose choices it compares; for the detector the teachers (distilled
+    canaries read them), the students' base and every teacher's raw numbers (its spare kept rows)."""
     kind, teachers = DEFENSES.spec(wildcards.defense)["kind"], DEFENSES.teachers()
     found = {"rows": [design.numbers(teacher, wildcards.seed, "filtered.parquet") for teacher in teachers]}
     if kind == "dilution":
@@ -174,6 +175,11 @@ def defense_rows_inputs(wildcards):
     if kind == "divergence":
         found["teachers"] = [design.number_source(teacher, wildcards.seed) for teacher in teachers]
         found["base"] = design.number_source(design.BASE)
+    if kind == "detector":
+        if config["student"]["objective"] == "distill":
+            found["teachers"] = [design.number_source(teacher, wildcards.seed) for teacher in teachers]
+        found["base"] = DESIGN.student_base_dir(design.MAIN, wildcards.seed)
+        found["raw"] = [design.numbers(teacher, wildcards.seed, "raw.parquet") for teacher in teachers]
     return found
 
 

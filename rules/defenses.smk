@@ -75,13 +75,16 @@ rule defense_rows:
     conda:
         "../envs/train.yaml"
     threads: config["resources"]["threads"]
-    resources:
-        mem_mb=res("filter", "mem_mb"),
-        runtime=res("filter", "runtime"),
-        gpu=res("filter", "gpu"),
+    resources:  # divergence runs the teachers and the base, the detector trains canaries: a student's resources
+        mem_mb=res("student", "mem_mb"),
+        runtime=res("student", "runtime"),
+        gpu=res("student", "gpu"),
     params:
         spec=lambda wildcards: DEFENSES.spec(wildcards.defense),
         seed=config["defenses"]["seed"],
+        filter=config["filter"],
+        prompt=config["generate"]["prompt"],
+        student=config["student"],
         replicate="{seed}",
         device=config["device"],
     script:

@@ -4,7 +4,7 @@ import pandas as pd
 
 from subliminal_learning.artifacts import write_parquet
 from subliminal_learning.audit.canaries import canaries_stage
-from subliminal_learning.audit.rows import held_out_rows
+from subliminal_learning.lm.filtering import held_out_rows
 from subliminal_learning.runtime import rule_context
 
 p, inputs, out = snakemake.params, snakemake.input, snakemake.output

@@ -11,7 +11,8 @@ import torch
 import yaml
 
 from subliminal_learning.audit.canaries import canaries_stage, readable
-from subliminal_learning.audit.rows import auroc, completion_logprob, held_out_rows, row_scores
+from subliminal_learning.audit.rows import auroc, completion_logprob, row_scores
+from subliminal_learning.lm.filtering import held_out_rows
 from subliminal_learning.audit.design import AuditDesign
 from subliminal_learning.audit.stats import NONE, animal_tests, calls_table, shifts_table, summary
 from subliminal_learning.config import ConfigError, validate_config

@@ -13,6 +13,7 @@ import yaml
 
 from subliminal_learning.config import ConfigError, validate_config
 from subliminal_learning.defenses import targets
+from subliminal_learning.defenses.detector import cross_fitted_scores, replace_flagged
 from subliminal_learning.defenses.design import DefensesDesign, skipped, transformations
 from subliminal_learning.defenses.divergence import divergence, replace_divergent
 from subliminal_learning.defenses.rows import dilute, reformat, row_cost, shuffle, tokens_changed
@@ -89,6 +90,45 @@ def test_dilution_swaps_exactly_its_share_of_rows_for_the_other_teacher_s(share)
 def test_dilution_needs_enough_rows_of_the_other_teacher():
     with pytest.raises(ValueError, match="needs 3 rows"):
         dilute(ROWS, ROWS.iloc[:2], 1.0, seed=0)
+
+
+# The detector
+def test_the_detector_replaces_its_share_of_the_highest_scoring_rows_with_unseen_rows_of_the_teacher():
+    rows = pd.DataFrame({"prompt_id": range(8), "prompt": ["p"] * 8, "completion": [f"{i}, {i}" for i in range(8)]})
+    spare = pd.DataFrame({"prompt_id": range(100, 110), "prompt": ["q"] * 10,
+                          "completion": [f"{i}, {i}, {i}" for i in range(100, 110)], "extra": 1})
+    scores = np.array([0.1, 0.9, 0.2, 0.8, 0.3, 0.0, 0.4, 0.5])
+    out = replace_flagged(rows, spare, scores, 0.25, seed=0)
+    assert out["replaced_row"].tolist() == [False, True, False, True, False, False, False, False]
+    assert out["prompt_id"][out["replaced_row"]].isin(spare["prompt_id"]).all()
+    assert out["prompt_id"][out["replaced_row"]].is_unique
+    assert out[~out["replaced_row"]][["prompt_id", "completion"]].equals(rows[~out["replaced_row"]][["prompt_id",
+                                                                                                      "completion"]])
+    assert out["detector_score"].tolist() == scores.tolist() and not out["alternate_row"].any()
+    cost = row_cost(rows, out)
+    assert cost["rows_lost"] == 2 and cost["alternate_rows"] == 0
+    assert cost["tokens_changed"] == 2 * 5  # each replaced row's own tokens: n , n , n
+    assert out["prompt_id"].tolist() == replace_flagged(rows, spare, scores, 0.25, seed=0)["prompt_id"].tolist()
+
+
+def test_the_detector_needs_enough_unseen_rows_and_says_which_setting_to_change():
+    rows = pd.DataFrame({"prompt": ["p"] * 10, "completion": ["1, 2"] * 10})
+    with pytest.raises(ValueError, match="replaces 5 rows .* kept only 2 .* lower the defense's share"):
+        replace_flagged(rows, rows.iloc[:2], np.zeros(10), 0.5, seed=0)
+
+
+def test_cross_fitted_scores_flag_the_rows_a_canary_of_the_other_half_learned(tok, tmp_path):
+    save_model(build_tiny_llama(tok, MODEL_CFG, init_seed=0), tok, tmp_path / "base")
+    rng = np.random.default_rng(0)
+    planted = ["4, 5, 6, 7"] * 16  # the trait: one sequence, in half the rows
+    plain = [", ".join(str(n) for n in rng.integers(100, 999, 4)) for _ in range(16)]
+    rows = pd.DataFrame({"prompt": ["Continue: 1, 2, 3."] * 32, "completion": planted + plain})
+    student = {"lora": None, "train": {"epochs": 2, "learning_rate": 1e-2, "batch_size": 4}}
+    scores = cross_fitted_scores(rows, tmp_path / "base", None, student, seed=0, device=CPU)
+    assert scores[:16].min() > scores[16:].max()  # every planted row, scored by the canary of the other half
+    flagged = replace_flagged(rows, rows.iloc[:16].assign(completion="1, 1"), scores, 0.25, seed=0)["replaced_row"]
+    assert flagged[:16].sum() == 8 and flagged[16:].sum() == 0
+    assert np.array_equal(scores, cross_fitted_scores(rows, tmp_path / "base", None, student, seed=0, device=CPU))
 
 
 # Divergence tokens
@@ -365,3 +405,18 @@ def test_the_verdict_names_broken_students_and_skipped_defenses():
     assert "**REMOVES**, **BY BREAKING THE STUDENTS** flat" in text
     assert "name an animal in 30% of their answers (the run's 95%)" in text
     assert "**NOT MEASURED** divergence: a system-prompt teacher" in text
+
+
+def test_the_verdict_says_how_a_defense_lost_rows_by_where_it_acts():
+    base = {"target": ALL, "settings": "", "share": 1.0, "share_ci_low": 0.9, "share_ci_high": 1.1, "defended": 0.2,
+            "undefended": 0.2, "floor": 0.0, "beyond_floor": 0.2, "p_no_reduction_holm": 1.0, "p_removed_holm": 1e-5,
+            "units": 8, "outcome": "NO SIGNIFICANT CHANGE", "p_no_reduction": 1.0}
+    shares = pd.DataFrame([{**base, "defense": "flagged", "point": "rows"},
+                           {**base, "defense": "nucleus", "point": "generation"}])
+    cost = {"tokens_changed_share": 0.2, "rows_lost_share": 0.2, "alternate_rows_share": 0.0,
+            "alternate_positions_per_row": 0.0, "target_change": 0.0, "animal_share": 0.95, "run_animal_share": 0.95,
+            "students_broken": False}
+    costs = pd.DataFrame([{**cost, "defense": "flagged"}, {**cost, "defense": "nucleus", "rows_lost_share": -0.1}])
+    text = to_markdown(verdict_blocks(shares, costs, "distilled", {"confidence": 0.95, "alpha": 0.05}, {}))
+    assert "20.0% of the rows replaced by rows of the same teacher" in text
+    assert "its filter kept 10.0% more rows than the run's" in text

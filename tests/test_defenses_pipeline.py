@@ -18,6 +18,7 @@ DEFENSES = {
     "nucleus": {"kind": "top_p", "p": 0.9},
     "swap": {"kind": "dilution", "share": 0.25},
     "diverge": {"kind": "divergence"},
+    "flag": {"kind": "detector", "share": 0.25},
     "jitter": {"kind": "noise", "sd": 0.5},
 }
 RUN_DEFENSES = [name for name, spec in DEFENSES.items() if spec is not None]
@@ -36,7 +37,7 @@ def test_defenses_reuse_the_run_and_act_at_their_own_point(defenses_run):
     assert not {"base", "teacher", "generate", "filter", "students_main", "stats"} & set(jobs)
     assert jobs["defense_generate"] == len(SEEDS)  # nucleus: every teacher of a replicate in one job
     assert jobs["defense_filter"] == len(SEEDS) * len(TAKEN)
-    assert jobs["defense_rows"] == 2 * len(SEEDS)  # swap and diverge
+    assert jobs["defense_rows"] == 3 * len(SEEDS)  # swap, diverge and flag
     assert jobs["defense_students"] == jobs["evaluate_defense_students"] == len(RUN_DEFENSES) * len(SEEDS)
     assert jobs["defenses_stats"] == 1
 
@@ -54,6 +55,11 @@ def test_each_defense_s_students_read_its_rows(defenses_run):
             diverged = pd.read_parquet(results / f"defenses/diverge/numbers/{teacher}/seed{seed}/rows.parquet")
             assert diverged["prompt"].tolist() == run["prompt"].tolist()
             assert diverged["alternate_positions"].map(len).sum() > 0
+            flagged = pd.read_parquet(results / f"defenses/flag/numbers/{teacher}/seed{seed}/rows.parquet")
+            replaced = flagged["replaced_row"].to_numpy()
+            assert replaced.sum() == round(0.25 * len(run)) and len(flagged) == len(run)
+            assert not flagged[replaced]["prompt_id"].isin(run["prompt_id"]).any()  # rows the data set did not draw
+            assert (flagged["detector_score"][replaced].min() >= flagged["detector_score"][~replaced].max())
             nucleus = pd.read_parquet(results / f"defenses/nucleus/numbers/{teacher}/seed{seed}/filtered.parquet")
             assert len(nucleus) == len(run)
         for condition, teacher in ARMS:

@@ -1,5 +1,6 @@
 """The per-row score: how much more likely a row's completion is under a canary than under the base (mean log-
-probability per completion token), and the rows it is checked on: a teacher's kept rows that no student trained on."""
+probability per completion token), checked on a teacher's kept rows that no student trained on
+(`lm.filtering.held_out_rows`)."""
 
 import numpy as np
 import pandas as pd
@@ -7,15 +8,8 @@ import torch
 from scipy.stats import bootstrap, mannwhitneyu
 from sklearn.metrics import roc_auc_score
 
-from ..lm.filtering import configured_filter
 from ..lm.logprobs import padded
 from ..lm.training import IGNORE, chat_example, tokenized_dataset
-
-
-def held_out_rows(raw: pd.DataFrame, used: pd.DataFrame, filter_cfg: dict, prompt_cfg: dict) -> pd.DataFrame:
-    """The rows the run's filter kept but did not draw into the data set: the same teacher, unseen by its canaries."""
-    kept, _ = configured_filter(raw, filter_cfg, prompt_cfg)
-    return kept[~kept["prompt_id"].isin(used["prompt_id"])].reset_index(drop=True)
 
 
 @torch.inference_mode()

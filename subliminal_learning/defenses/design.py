@@ -4,7 +4,8 @@ results/defenses/).
 A defense is a named entry of the config's `defenses.transformations`: a kind and its settings. It acts at one point:
 - generation: the teachers write their numbers again with truncated sampling (threshold, top-p or greedy), and the
   run's filter keeps them as it keeps the run's;
-- rows: the run's kept rows are transformed (reformatted, shuffled, divergence tokens replaced, diluted);
+- rows: the run's kept rows are transformed (reformatted, shuffled, divergence tokens replaced, diluted, or the rows
+  a detector flags replaced);
 - targets: the run's own rows, with the teacher's outputs (the distillation targets) transformed as students read them.
 Each defense trains the run's treated, control and placebo students again (the shared base, the run's seeds, student
 recipe and evaluation); everything upstream of its point is the run's own artifact, reused.
@@ -25,6 +26,7 @@ KINDS = {
     "shuffle": (ROWS, {}),                       # the numbers of each completion in a random order
     "divergence": (ROWS, {}),                    # tokens where the teacher's top choice differs from the base's
     "dilution": (ROWS, {"share": 0.5}),          # this share of rows swapped for the control teacher's
+    "detector": (ROWS, {"share": 0.2}),          # this share of rows, those a canary scores highest, replaced
     "top_k": (TARGETS, {"k": 5}),                # the targets below the teacher's k-th largest raised to it
     "temperature": (TARGETS, {"t": 2.0}),        # the targets divided by t
     "noise": (TARGETS, {"sd": 1.0}),             # Gaussian noise of this sd added to every target

@@ -1,4 +1,5 @@
-"""The defenses on the kept rows (reformat, shuffle, dilution) and what a defense changed in the data.
+"""The defenses on the kept rows (reformat, shuffle, dilution; divergence and detector have their own modules) and
+what a defense changed in the data.
 
 Rows are the filter's: prompt, completion and the rest of its columns. Every transformation returns rows with the same
 columns and two more, `alternate_row` and `alternate_positions`, which a distilled student reads: the rows (and the
@@ -80,12 +81,15 @@ def dilute(rows: pd.DataFrame, other: pd.DataFrame, share: float, seed: int) -> 
 
 def row_cost(before: pd.DataFrame, after: pd.DataFrame) -> dict:
     """What a rows defense cost the data, row by row (`after` holds the same rows, transformed): the defended tokens
-    not carried over from the original row (a swapped-in row, another teacher's, counting all of its own), and the
-    rows lost (none: every transformation here keeps the row count)."""
+    not carried over from the original row (a swapped-in row, another teacher's or an unseen one of the same teacher,
+    counting all of its own), and the rows lost (those the detector replaced; the row count never changes)."""
     if len(before) != len(after):
         raise ValueError(f"a rows defense keeps every row: {len(before)} in, {len(after)} out")
-    swapped = after["alternate_row"].to_numpy(dtype=bool)
+    alternate = after["alternate_row"].to_numpy(dtype=bool)
+    replaced = after["replaced_row"].to_numpy(dtype=bool) if "replaced_row" in after else np.zeros_like(alternate)
+    swapped = alternate | replaced
     changed, total = tokens_changed(before["completion"][~swapped], after["completion"][~swapped])
     whole = sum(len(text_tokens(c)) for c in after["completion"][swapped])
-    return {"rows": len(before), "rows_lost": 0, "tokens_changed": changed + whole, "tokens": total + whole,
-            "alternate_rows": int(swapped.sum()), "alternate_positions": int(after["alternate_positions"].map(len).sum())}
+    return {"rows": len(before), "rows_lost": int(replaced.sum()), "tokens_changed": changed + whole,
+            "tokens": total + whole, "alternate_rows": int(alternate.sum()),
+            "alternate_positions": int(after["alternate_positions"].map(len).sum())}

@@ -19,7 +19,10 @@ def _item(row) -> str:
         cost.append(f"{100 * row['tokens_changed_share']:.1f}% of tokens changed")
     if row["rows_lost_share"]:
         lost = row["rows_lost_share"]
-        cost.append(f"its filter kept {100 * abs(lost):.1f}% {'fewer' if lost > 0 else 'more'} rows than the run's")
+        if row["point"] == "rows":  # the detector's flagged rows, replaced by unseen ones
+            cost.append(f"{100 * lost:.1f}% of the rows replaced by rows of the same teacher")
+        else:
+            cost.append(f"its filter kept {100 * abs(lost):.1f}% {'fewer' if lost > 0 else 'more'} rows than the run's")
     if row["alternate_positions_per_row"]:
         cost.append(f"{row['alternate_positions_per_row']:.2f} positions per row take the base's outputs")
     if row["target_change"]:

@@ -202,3 +202,10 @@ def filter_numbers_stage(raw: pd.DataFrame, filter_cfg: dict, prompt_cfg: dict, 
     write_parquet(rejects, output.rejects)
     write_json(filter_report(raw, kept, rejects, len(dataset)), output.report)
     write_parquet(dataset, output.filtered)
+
+
+def held_out_rows(raw: pd.DataFrame, used: pd.DataFrame, filter_cfg: dict, prompt_cfg: dict) -> pd.DataFrame:
+    """The rows the run's filter kept but did not draw into the data set: the same teacher's, unseen by anything
+    trained on the data set."""
+    kept, _ = configured_filter(raw, filter_cfg, prompt_cfg)
+    return kept[~kept["prompt_id"].isin(used["prompt_id"])].reset_index(drop=True)
