@@ -17,7 +17,7 @@ MISALIGNMENT_CONFIG = misalignment_config(config)  # the run's config with the m
 DEFENSES = DefensesDesign(config)  # the defenses (rules/defenses.smk)
 AUDIT = AuditDesign(config)  # the blind data audit (rules/audit.smk)
 FIRST_SEED = config["seeds"][0]  # the replicate whose numbers the teacher's replay and the fingerprint use
-# the stats job's outputs (rules/stats.smk) by name, as a channel's stats job writes them too
+# the stats job's output files by name: the run's (rules/stats.smk) and each channel's (rules/channels.smk)
 STATS_FILES = {
     "summary": "summary.csv",
     "tests": "tests.csv",

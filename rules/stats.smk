@@ -11,40 +11,46 @@ rule stats:
         ],
     output:
         summary=report(
-            design.stats_file("summary.csv"), caption="../report/summary.rst", category="Verdict", subcategory="tables"
+            design.stats_file(STATS_FILES["summary"]),
+            caption="../report/summary.rst",
+            category="Verdict",
+            subcategory="tables",
         ),
         tests=report(
-            design.stats_file("tests.csv"), caption="../report/tests.rst", category="Verdict", subcategory="tables"
+            design.stats_file(STATS_FILES["tests"]),
+            caption="../report/tests.rst",
+            category="Verdict",
+            subcategory="tables",
         ),
-        verdict=design.stats_file("verdict.md"),
+        verdict=design.stats_file(STATS_FILES["verdict"]),
         verdict_html=report(
-            design.stats_file("verdict.html"),
+            design.stats_file(STATS_FILES["verdict_html"]),
             caption="../report/verdict.rst",
             category="Verdict",
             subcategory="verdict",
         ),
-        per_student=design.stats_file("per_student.csv"),
+        per_student=design.stats_file(STATS_FILES["per_student"]),
         target_animal=report(
-            design.stats_file("target_animal.csv"),
+            design.stats_file(STATS_FILES["target_animal"]),
             caption="../report/target_animal.rst",
             category="Specificity",
             subcategory="tables",
         ),
         specificity=report(
-            design.stats_file("specificity.csv"),
+            design.stats_file(STATS_FILES["specificity"]),
             caption="../report/specificity.rst",
             category="Specificity",
             subcategory="tables",
         ),
         population=report(
-            design.stats_file("population.csv"),
+            design.stats_file(STATS_FILES["population"]),
             caption="../report/population.rst",
             category="Verdict",
             subcategory="tables",
         ),
-        answers=design.stats_file("answers.parquet"),
-        probabilities=design.stats_file("target_probabilities.parquet"),
-        animals=design.stats_file("animal_logodds.parquet"),
+        answers=design.stats_file(STATS_FILES["answers"]),
+        probabilities=design.stats_file(STATS_FILES["probabilities"]),
+        animals=design.stats_file(STATS_FILES["animals"]),
     log:
         design.log("stats", "all"),
     benchmark:
