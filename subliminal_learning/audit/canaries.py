@@ -7,8 +7,8 @@ from ..analysis.tidy import logit
 from ..lm.animals import FAVOURITE_ANIMAL_QUESTIONS, split_questions
 from ..lm.evaluation import probability_table
 from ..lm.modeling import load_model
-from ..lm.student import lora_config, stored_top_k
-from ..lm.training import TOP_COLUMNS, chat_example, sft
+from ..lm.student import stored_top_k, trained_copy
+from ..lm.training import TOP_COLUMNS
 from .design import TEXT, TOP_LOGPROBS
 from .rows import row_scores
 
@@ -20,14 +20,9 @@ def readable(rows: pd.DataFrame, reads: list[str]) -> list[str]:
 
 def canary(base_dir, rows: pd.DataFrame, read: str, student_cfg: dict, top_k: int, seed: int, device):
     """One canary trained on `rows`: distilled on their top-k log-probabilities, or fine-tuned on the text."""
-    model, tokenizer = load_model(base_dir, device)
-    examples = [chat_example(p, c) for p, c in zip(rows["prompt"], rows["completion"])]
     stored = stored_top_k(rows, top_k) if read == TOP_LOGPROBS else None
-    lora = student_cfg.get("lora")
-    trained, _ = sft(model.train(), tokenizer, examples, student_cfg["train"], seed, device,
-                     peft_config=lora_config(lora) if lora else None, top_k=stored,
-                     distill_loss=student_cfg.get("distill_loss") if stored else None)
-    return (trained.merge_and_unload() if lora else trained).eval(), tokenizer
+    return trained_copy(base_dir, rows, student_cfg["train"], seed, device, lora=student_cfg.get("lora"), top_k=stored,
+                        distill_loss=student_cfg.get("distill_loss") if stored else None)
 
 
 def animal_logodds(model, tokenizer, animals: list[str], n_held_out: int, device) -> pd.Series:

@@ -15,22 +15,18 @@ import pandas as pd
 
 from ..audit.rows import row_scores
 from ..lm.modeling import load_model, system_prompt_of
-from ..lm.student import lora_config
-from ..lm.training import chat_example, sft
+from ..lm.student import trained_copy
 from .rows import with_marks
 
 
 def canary(base_dir, rows: pd.DataFrame, teacher, teacher_dir, student_cfg: dict, seed: int, device):
     """A copy of the base trained on `rows` by the run's student recipe: distilled on `teacher`'s outputs (in its own
     context), or fine-tuned on the text without one."""
-    model, tokenizer = load_model(base_dir, device)
-    lora = student_cfg.get("lora")
-    examples = [chat_example(p, c) for p, c in zip(rows["prompt"], rows["completion"])]
-    trained, _ = sft(model.train(), tokenizer, examples, student_cfg["train"], seed, device,
-                     peft_config=lora_config(lora) if lora else None, teacher=teacher,
-                     distill_loss=student_cfg.get("distill_loss") if teacher is not None else None,
-                     teacher_system_prompt=system_prompt_of(teacher_dir) if teacher is not None else None)
-    return (trained.merge_and_unload() if lora else trained).eval()
+    distilled = teacher is not None
+    model, _ = trained_copy(base_dir, rows, student_cfg["train"], seed, device, lora=student_cfg.get("lora"),
+                            teacher=teacher, distill_loss=student_cfg.get("distill_loss") if distilled else None,
+                            teacher_system_prompt=system_prompt_of(teacher_dir) if distilled else None)
+    return model
 
 
 def cross_fitted_scores(rows: pd.DataFrame, base_dir, teacher_dir, student_cfg: dict, seed: int,

@@ -48,6 +48,18 @@ def train_students(base_dir, numbers: list[pd.DataFrame], teacher_dirs: list | N
         discard_checkpoints(checkpoint_dir)
 
 
+def trained_copy(base_dir, rows: pd.DataFrame, train_cfg: dict, seed: int, device, *, lora: dict | None = None,
+                 **objective):
+    """A copy of the base trained on `rows` by a student's recipe and kept in memory, ready for inference (an adapter
+    merged in): the audit's canaries and the detector's. `objective`: `lm.training.sft`'s teacher, top_k,
+    distill_loss and teacher_system_prompt (none: fine-tuned on the text)."""
+    model, tokenizer = load_model(base_dir, device)
+    examples = [chat_example(p, c) for p, c in zip(rows["prompt"], rows["completion"])]
+    trained, _ = sft(model.train(), tokenizer, examples, train_cfg, seed, device,
+                     peft_config=lora_config(lora) if lora else None, **objective)
+    return (trained.merge_and_unload() if lora else trained).eval(), tokenizer
+
+
 def stored_top_k(numbers: pd.DataFrame, k: int) -> dict:
     """What `lm.training.sft` reads for a top-k objective: k, and the rows' top ids and log-probabilities."""
     missing = [column for column in TOP_COLUMNS if column not in numbers.columns]
