@@ -16,7 +16,7 @@ import pandas as pd
 from ..audit.rows import row_scores
 from ..lm.modeling import load_model, system_prompt_of
 from ..lm.student import trained_copy
-from .rows import with_marks
+from .rows import swap_in, with_marks
 
 
 def canary(base_dir, rows: pd.DataFrame, teacher, teacher_dir, student_cfg: dict, seed: int, device):
@@ -44,17 +44,13 @@ def cross_fitted_scores(rows: pd.DataFrame, base_dir, teacher_dir, student_cfg: 
 
 def replace_flagged(rows: pd.DataFrame, spare: pd.DataFrame, scores: np.ndarray, share: float,
                     seed: int) -> pd.DataFrame:
-    """`rows` with the round(share x len) highest-scoring ones replaced, in place, by as many of `spare` drawn at
-    random without replacement; the replaced rows are marked `replaced_row`."""
+    """`rows` with the round(share x len) highest-scoring ones replaced by as many of `spare` (`rows.swap_in`); the
+    replaced rows are marked `replaced_row`."""
     count = round(share * len(rows))
     if count > len(spare):
         raise ValueError(f"the detector defense replaces {count} rows ({share:.0%}) with rows of the same teacher that "
                          f"the data set did not draw; the filter kept only {len(spare)} such rows: lower the "
                          f"defense's share or raise generate's prompts")
     flagged = np.sort(np.argsort(-scores, kind="stable")[:count])
-    drawn = spare.iloc[np.random.default_rng(seed).choice(len(spare), size=count, replace=False)][rows.columns]
-    out = rows.copy()
-    out.iloc[flagged] = drawn.to_numpy()
-    marked = np.zeros(len(rows), dtype=bool)
-    marked[flagged] = True
+    out, marked = swap_in(rows, flagged, spare, np.random.default_rng(seed))
     return with_marks(out).assign(replaced_row=marked, detector_score=scores)

@@ -63,6 +63,18 @@ def shuffle(rows: pd.DataFrame, seed: int) -> pd.DataFrame:
     return with_marks(rows.assign(completion=[shuffled(c, rng) for c in rows["completion"]]))
 
 
+def swap_in(rows: pd.DataFrame, positions: np.ndarray, other: pd.DataFrame,
+            rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+    """`rows` with the rows at `positions` (sorted) replaced, in place, by as many of `other` drawn at random without
+    replacement; and the mask of the replaced positions."""
+    drawn = other.iloc[rng.choice(len(other), size=len(positions), replace=False)][rows.columns]
+    out = rows.copy()
+    out.iloc[positions] = drawn.to_numpy()
+    marked = np.zeros(len(rows), dtype=bool)
+    marked[positions] = True
+    return out, marked
+
+
 def dilute(rows: pd.DataFrame, other: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
     """`rows` with round(share x len) of them, at random, swapped for as many rows of `other` (another teacher's, drawn
     without replacement); the swapped-in rows are marked: their targets come from the other teacher."""
@@ -70,12 +82,7 @@ def dilute(rows: pd.DataFrame, other: pd.DataFrame, share: float, seed: int) -> 
     if count > len(other):
         raise ValueError(f"dilution needs {count} rows of the other teacher; it has {len(other)}")
     rng = np.random.default_rng(seed)
-    swapped = np.sort(rng.choice(len(rows), size=count, replace=False))
-    drawn = other.iloc[rng.choice(len(other), size=count, replace=False)][rows.columns]
-    out = rows.copy()
-    out.iloc[swapped] = drawn.to_numpy()
-    marked = np.zeros(len(rows), dtype=bool)
-    marked[swapped] = True
+    out, marked = swap_in(rows, np.sort(rng.choice(len(rows), size=count, replace=False)), other, rng)
     return with_marks(out, alternate_row=marked)
 
 
