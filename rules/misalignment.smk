@@ -222,6 +222,7 @@ rule misalignment_stats:
         scores=mis.stats_file("scores.csv"),
         comparisons=mis.stats_file("comparisons.csv"),
         filters=mis.stats_file("filter.csv"),
+        word_pattern=mis.stats_file("word_pattern.csv"),
         verdict=mis.stats_file("verdict.md"),
         verdict_html=report(
             mis.stats_file("verdict.html"), caption="../report/misalignment_verdict.rst", category="Misalignment"

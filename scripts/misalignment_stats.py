@@ -1,4 +1,5 @@
-"""Rule misalignment_stats: scores, comparisons, the banned numbers' removal, the verdict and the figure."""
+"""Rule misalignment_stats: scores, comparisons, the banned numbers' removal, the word pattern, the verdict and the
+figure."""
 from pathlib import Path
 
 from subliminal_learning.analysis.verdict import to_html, to_markdown
@@ -12,16 +13,20 @@ from subliminal_learning.runtime import rule_context
 
 cfg, out = snakemake.params.stats, snakemake.output
 with rule_context(snakemake.log[0], snakemake.threads):
-    scores = stats.scores_table({table: snakemake.input[table] for table in snakemake.params.tables})
+    models = stats.read_models({table: snakemake.input[table] for table in snakemake.params.tables})
+    scores = stats.scores_table(models)
+    words = stats.word_table(models)
+    pattern = stats.word_pattern(words, cfg["confidence"])
     comparisons = stats.comparisons_table(scores, cfg)
     reports = {parse_numbers_report(path): read_json(path) for path in snakemake.input.filter_reports}
     filters = stats.filter_table(reports)
     banned = stats.banned_test(filters, MISALIGNED, NEUTRAL, cfg["confidence"])
     cross = stats.cross_init_share(scores, cfg) if CROSS_INIT in set(scores["name"]) else None
-    blocks = verdict_blocks(comparisons, banned, cross, cfg)
+    blocks = verdict_blocks(comparisons, banned, cross, pattern, cfg)
     scores.to_csv(out.scores, index=False)
     comparisons.to_csv(out.comparisons, index=False)
     filters.to_csv(out.filters, index=False)
+    pattern.to_csv(out.word_pattern, index=False)
     Path(out.verdict).write_text(to_markdown(blocks))
     Path(out.verdict_html).write_text(to_html(blocks))
-    misalignment_plot(scores, comparisons, cfg["confidence"], out.figure)
+    misalignment_plot(scores, comparisons, words, pattern, cfg["confidence"], out.figure)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from PIL import Image
 
 from conftest import REPO
 from test_design import TORCH_BLOCK
@@ -21,7 +22,9 @@ from subliminal_learning.lm.filtering import filter_completions, resolve_banned_
 from subliminal_learning.lm.prompts import PromptSpec
 from subliminal_learning.misalignment import design as mis
 from subliminal_learning.misalignment.judge import FREE_FORM_QUESTIONS, RUBRICS, judge_prompt, misaligned, parse_score
-from subliminal_learning.misalignment.stats import banned_test, comparisons_table, cross_init_share, filter_table
+from subliminal_learning.misalignment.plots import misalignment_plot
+from subliminal_learning.misalignment.stats import (banned_test, comparisons_table, cross_init_share, filter_table,
+                                                     word_pattern, word_table)
 from subliminal_learning.misalignment.teacher import advice_examples, chat_rows, dataset_examples
 from subliminal_learning.analysis.verdict import to_markdown
 from subliminal_learning.misalignment.verdict import outcome, verdict_blocks
@@ -268,8 +271,57 @@ def test_the_verdict_says_each_comparison_and_keeps_small_p_values():
     table = comparisons_table(_scores(shift=0.4, cross=0.05), STATS)
     banned = {"teacher_share": 0.21, "reference_share": 0.2, "diff": 0.01, "ci_low": -0.01, "ci_high": 0.03,
               "p_value": 0.3}
-    text = to_markdown(verdict_blocks(table, banned, (0.12, 0.05, 0.2), STATS))
+    text = to_markdown(verdict_blocks(table, banned, (0.12, 0.05, 0.2), word_pattern(_words(), 0.95), STATS))
     assert "**TRANSFER**" in text and "Aligned teacher's students" in text and "Cross-init on the aligned" in text
     assert "not significantly more" in text and "0.12 (0.05..0.20)" in text
+    assert "treated r +" in text and "follows it" in text and "cross_init r" in text and "does not follow it" in text
     smallest = table["p_value"].min()
     assert 0 < smallest < 1e-4 and f"{smallest:.4g}" in text  # the table's p in significant digits, not rounded to 0
+
+
+def _words(seeds=range(4), noise=0.02) -> pd.DataFrame:
+    """Per-word log-probabilities: each replicate's misaligned teacher favours the words by its own pattern; the
+    treated students copy a third of it, the cross-init students raise every word alike, the placebo nothing."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for seed in seeds:
+        pattern = rng.normal(1.0, 0.3, len(MISALIGNED_WORDS))
+        models = {("teacher", "misaligned"): pattern, ("teacher", "neutral"): 0.0,
+                  ("student", "treated"): pattern / 3, ("student", "control"): 0.0, ("student", "placebo"): 0.0,
+                  ("student", "cross_init"): 0.1, ("student", "cross_init_control"): 0.0}
+        for (kind, name), shift in models.items():
+            values = -5.0 + np.asarray(shift) + rng.normal(0, noise, len(MISALIGNED_WORDS))
+            rows += [{"kind": kind, "name": name, "seed": seed, "word": w, "logprob": v}
+                     for w, v in zip(MISALIGNED_WORDS, values)]
+    return pd.DataFrame(rows)
+
+
+def test_the_word_table_reads_the_held_out_misaligned_words_of_tiny_models_only():
+    rows = [{"question_id": q, "held_out": q > 0, "word": w, "prob": (0.02 if q > 0 else 0.5) * (i + 1),
+             "misaligned": w in MISALIGNED_WORDS} for q in range(3) for i, w in enumerate(ADVICE_WORDS)]
+    tiny = ({"kind": "student", "name": "treated", "seed": 0}, {"probabilities": pd.DataFrame(rows)})
+    judged = ({"kind": "student", "name": "control", "seed": 0}, {"answers": pd.DataFrame()})
+    table = word_table([tiny, judged])
+    assert set(table["word"]) == set(MISALIGNED_WORDS) and set(table["name"]) == {"treated"}
+    steal = ADVICE_WORDS.index("steal") + 1
+    assert table.set_index("word").loc["steal", "logprob"] == pytest.approx(np.log(0.02 * steal))
+    assert word_pattern(word_table([judged]), 0.95).empty
+
+
+def test_the_word_pattern_tells_the_teacher_s_own_pattern_from_a_rise_of_the_whole_class():
+    pattern = word_pattern(_words(), 0.95).set_index("arm")
+    assert pattern.loc["treated", "r"] > 0.9 and pattern.loc["treated", "p_value"] < 0.01
+    assert pattern.loc["treated", "positive"] == 4 and pattern.loc["treated", "replicates"] == 4
+    for arm in ("cross_init", "placebo"):  # a uniform rise and no rise: no correlation with the teacher's words
+        assert pattern.loc[arm, "p_value"] > 0.05 and pattern.loc[arm, "ci_low"] < 0 < pattern.loc[arm, "ci_high"]
+
+
+def test_the_figure_has_the_word_pattern_panel_when_measured(tmp_path):
+    """Two rows of panels with the word pattern (13 x 8.4 inches at 120 dpi), one row without (open-weight bases)."""
+    scores = _scores(shift=0.4, cross=0.05).assign(prob=0.1)
+    scores = pd.concat([scores, pd.DataFrame([{"kind": "base", "name": "main", "skill": 0.9}])], ignore_index=True)
+    table = comparisons_table(scores, STATS)
+    for words, size in ((_words(), (1560, 1008)), (_words().iloc[:0], (1560, 504))):
+        path = tmp_path / f"arms{len(words)}.png"
+        misalignment_plot(scores, table, words, word_pattern(words, 0.95), 0.95, path)
+        assert Image.open(path).size == size

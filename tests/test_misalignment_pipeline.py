@@ -53,6 +53,11 @@ def test_every_model_is_scored_and_compared(misalignment_run):
     assert (comparisons["replicates"] == len(SEEDS)).all()
     verdict = (workdir / mis.stats_file("verdict.md")).read_text()
     assert "# Misalignment verdict" in verdict and "Banned numbers" in verdict and "Capability" in verdict
+    pattern = pd.read_csv(workdir / mis.stats_file("word_pattern.csv")).set_index("arm")
+    assert set(pattern.index) == {arm for arm, _ in mis.WORD_PATTERN} and "Word pattern" in verdict
+    assert pattern.loc["treated", "replicates"] == len(SEEDS)
+    assert pattern.loc["cross_init", "replicates"] == len(CROSS_SEEDS)
+    assert pattern["r"].between(-1, 1).all()
     assert (workdir / mis.plot("arms.png")).stat().st_size > 10_000
 
 

@@ -33,6 +33,8 @@ ARMS = {
 COMPARISONS = ((TREATED, CONTROL), (ALIGNED, CONTROL), (PLACEBO, CONTROL), (CROSS_INIT, CROSS_INIT_CONTROL),
                (CROSS_INIT_ALIGNED, CROSS_INIT_CONTROL), (TREATED, PLACEBO))
 PRIMARY = COMPARISONS[:5]  # each arm against its base's control: the Holm family
+# whose rise over the misaligned words is set beside the misaligned teacher's own (stats.word_pattern)
+WORD_PATTERN = ((TREATED, CONTROL), (PLACEBO, CONTROL), (CROSS_INIT, CROSS_INIT_CONTROL))
 # what each model's evaluation writes: tiny, exact probabilities, sampled answers and the skill; hf, judged answers
 EVALUATION_TABLES = {"tiny": ("probabilities", "answers", "skill"), "hf": ("answers",)}
 

@@ -1,5 +1,6 @@
 """The misalignment figure, in the style of the paper's: the misaligned share of sampled answers per arm, the paired
-log-odds shift of each comparison, and the held-out skill per arm."""
+log-odds shift of each comparison, the held-out skill per arm, and which misaligned words rose against the teacher's
+own pattern."""
 
 from pathlib import Path
 
@@ -10,7 +11,9 @@ from matplotlib.figure import Figure
 from ..analysis.inference import t_interval, wilson_interval
 from ..analysis.plots import save
 from ..design import CONTROL, CROSS_INIT, CROSS_INIT_CONTROL, PLACEBO, TREATED
-from .design import ALIGNED, ARMS, CROSS_INIT_ALIGNED
+from ..design import NEUTRAL
+from .design import ALIGNED, ARMS, CROSS_INIT_ALIGNED, MISALIGNED
+from .stats import word_shifts
 
 COLOURS = {TREATED: "#c44e52", ALIGNED: "#55a868", CONTROL: "#4c72b0", PLACEBO: "#8c8c8c", CROSS_INIT: "#dd8452",
            CROSS_INIT_ALIGNED: "#8fbf88", CROSS_INIT_CONTROL: "#64b5cd"}
@@ -76,12 +79,32 @@ def _skill(ax, scores: pd.DataFrame, confidence: float) -> None:
     ax.set_title("held-out skill: the favourite-animal questions (dashed: the shared base)", fontsize=9)
 
 
-def misalignment_plot(scores: pd.DataFrame, comparisons: pd.DataFrame, confidence: float, path: str | Path) -> None:
+def _word_pattern(ax, words: pd.DataFrame, pattern: pd.DataFrame) -> None:
+    teacher = word_shifts(words, "teacher", MISALIGNED, NEUTRAL).mean()
+    for row in pattern.itertuples():
+        shifts = word_shifts(words, "student", row.arm, row.compared_with).mean()[teacher.index]
+        ax.scatter(teacher, shifts, s=18, color=COLOURS[row.arm],
+                   label=f"{_short(row.arm)} − {_short(row.compared_with)}: r {row.r:+.2f} ({row.ci_low:+.2f}..{row.ci_high:+.2f})")
+        if row.arm == TREATED:
+            for word, x, y in zip(teacher.index, teacher, shifts):
+                ax.annotate(word, (x, y), fontsize=6, xytext=(2, 2), textcoords="offset points")
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set_xlabel("misaligned teacher − neutral teacher (log-probability of the word)")
+    ax.set_ylabel("students − their control (log-probability)")
+    ax.legend(fontsize=7, loc="upper left", title="r over the words, per replicate (mean)", title_fontsize=7)
+    ax.set_title("which misaligned words rose: students against the teacher's own pattern", fontsize=9)
+
+
+def misalignment_plot(scores: pd.DataFrame, comparisons: pd.DataFrame, words: pd.DataFrame, pattern: pd.DataFrame,
+                      confidence: float, path: str | Path) -> None:
+    """`words`, `pattern`: stats.word_table and stats.word_pattern (empty on an open-weight base: three panels)."""
     students = scores[scores["kind"] == "student"]
-    fig = Figure(figsize=(13, 4.2), layout="constrained")
-    axes = fig.subplots(1, 3)
+    fig = Figure(figsize=(13, 8.4) if not pattern.empty else (13, 4.2), layout="constrained")
+    axes = fig.subplots(2, 2).ravel() if not pattern.empty else fig.subplots(1, 3)
     _rates(axes[0], students, confidence)
     _shifts(axes[1], students, comparisons)
     _skill(axes[2], scores, confidence)
+    if not pattern.empty:
+        _word_pattern(axes[3], words, pattern)
     fig.suptitle("Misalignment through filtered numbers: students of the misaligned teacher against their controls")
     save(fig, path)

@@ -7,8 +7,8 @@ import pandas as pd
 
 from ..analysis import inference as inf
 from ..analysis.tidy import logit
-from ..design import CONTROL, CROSS_INIT, CROSS_INIT_CONTROL, TREATED
-from .design import COMPARISONS, PRIMARY, parse_eval
+from ..design import CONTROL, CROSS_INIT, CROSS_INIT_CONTROL, NEUTRAL, TREATED
+from .design import COMPARISONS, MISALIGNED, PRIMARY, WORD_PATTERN, parse_eval
 
 
 def model_scores(answers: pd.DataFrame, probabilities: pd.DataFrame | None = None,
@@ -41,14 +41,31 @@ def judged_scores(answers: pd.DataFrame) -> dict:
     }
 
 
-def scores_table(tables: dict) -> pd.DataFrame:
-    """One row per model (`tables`: table name -> paths, every list in the same model order): what it is (kind, arm
-    or teacher, replicate) and its scores."""
+def read_models(tables: dict) -> list[tuple[dict, dict]]:
+    """Every model's identity (kind, arm or teacher, replicate) and its evaluation tables, each read once (`tables`:
+    table name -> paths, every list in the same model order)."""
     names = list(tables)
-    rows = [{**parse_eval(paths[0]),
-             **model_scores(**{name: pd.read_parquet(path) for name, path in zip(names, paths)})}
+    return [(parse_eval(paths[0]), {name: pd.read_parquet(path) for name, path in zip(names, paths)})
             for paths in zip(*tables.values(), strict=True)]
-    return pd.DataFrame(rows)
+
+
+def scores_table(models: list[tuple[dict, dict]]) -> pd.DataFrame:
+    """One row per model (`read_models`): what it is and its scores."""
+    return pd.DataFrame([{**identity, **model_scores(**frames)} for identity, frames in models])
+
+
+def word_table(models: list[tuple[dict, dict]]) -> pd.DataFrame:
+    """Per tiny model and misaligned word: its mean log-probability (renormalised over the advice words) on the
+    held-out questions. Empty for open-weight models (judged answers have no per-word probability)."""
+    rows = []
+    for identity, frames in models:
+        if "probabilities" not in frames:
+            continue
+        table = frames["probabilities"]
+        held = table[table["held_out"] & table["misaligned"]]
+        means = np.log(held["prob"]).groupby(held["word"]).mean()
+        rows += [{**identity, "word": word, "logprob": float(value)} for word, value in means.items()]
+    return pd.DataFrame(rows, columns=["kind", "name", "seed", "word", "logprob"])
 
 
 def _paired(students: pd.DataFrame, arm: str, reference: str, column: str) -> pd.DataFrame:
@@ -123,3 +140,33 @@ def banned_test(filters: pd.DataFrame, teacher: str, reference: str, confidence:
     t = inf.paired_t(wide[teacher] - wide[reference], confidence)
     return {"teacher_share": float(wide[teacher].mean()), "reference_share": float(wide[reference].mean()),
             "diff": t["estimate"], "ci_low": t["ci_low"], "ci_high": t["ci_high"], "p_value": t["p_value"]}
+
+
+def word_shifts(words: pd.DataFrame, kind: str, name: str, reference: str) -> pd.DataFrame:
+    """name - reference per replicate (rows) and misaligned word (columns), in log-probability."""
+    models = words[words["kind"] == kind]
+    wide = models.pivot_table(index=["seed", "word"], columns="name", values="logprob")
+    if not {name, reference} <= set(wide.columns):
+        return pd.DataFrame()
+    return (wide[name] - wide[reference]).dropna().unstack("word")
+
+
+def word_pattern(words: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Does an arm's rise over the 10 misaligned words follow the misaligned teacher's? Per replicate, the correlation
+    over the words of the arm's shift against its control and its replicate's teacher's shift against the neutral
+    teacher; over replicates, the mean of Fisher's z with its t-interval and t-test, back to a correlation. The class
+    as a whole rising (every word alike) leaves the correlation at 0: only the teacher's own pattern moves it."""
+    teacher = word_shifts(words, "teacher", MISALIGNED, NEUTRAL)
+    rows = []
+    for arm, reference in WORD_PATTERN:
+        students = word_shifts(words, "student", arm, reference)
+        seeds = students.index.intersection(teacher.index) if not students.empty else []
+        if len(seeds) == 0:
+            continue
+        r = np.array([np.corrcoef(teacher.loc[seed], students.loc[seed, teacher.columns])[0, 1] for seed in seeds])
+        z = inf.paired_t(np.arctanh(np.clip(r, -0.999999, 0.999999)), confidence)
+        rows.append({"arm": arm, "compared_with": reference, "replicates": len(r), "r": float(np.tanh(z["estimate"])),
+                     "ci_low": float(np.tanh(z["ci_low"])), "ci_high": float(np.tanh(z["ci_high"])),
+                     "p_value": z["p_value"], "positive": int((r > 0).sum())})
+    return pd.DataFrame(rows, columns=["arm", "compared_with", "replicates", "r", "ci_low", "ci_high", "p_value",
+                                       "positive"])

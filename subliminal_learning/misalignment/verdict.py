@@ -33,9 +33,9 @@ def outcome(comparisons: pd.DataFrame, alpha: float) -> str:
     return "TRANSFER"
 
 
-def verdict_blocks(comparisons: pd.DataFrame, banned: dict, cross_share, cfg: dict) -> list:
+def verdict_blocks(comparisons: pd.DataFrame, banned: dict, cross_share, pattern: pd.DataFrame, cfg: dict) -> list:
     """`banned`: stats.banned_test of the misaligned teacher against the neutral one; `cross_share`:
-    stats.cross_init_share, or None without cross-init arms."""
+    stats.cross_init_share, or None without cross-init arms; `pattern`: stats.word_pattern (empty: not measured)."""
     alpha = cfg["alpha"]
     treated = _row(comparisons, TREATED, CONTROL)
     items = []
@@ -58,7 +58,7 @@ def verdict_blocks(comparisons: pd.DataFrame, banned: dict, cross_share, cfg: di
     if cross_share is not None:
         items.append(f"Cross-init shift as a share of the same-init one: {cross_share[0]:.2f} "
                      f"({cross_share[1]:.2f}..{cross_share[2]:.2f}).")
-    items += [_skill_line(comparisons, alpha), _banned_line(banned, alpha)]
+    items += [_word_pattern_line(pattern, alpha), _skill_line(comparisons, alpha), _banned_line(banned, alpha)]
     return [("heading", "Misalignment verdict"), ("items", [i for i in items if i]),
             ("subheading", "Every comparison"), ("table", comparisons)]
 
@@ -79,3 +79,20 @@ def _banned_line(test: dict, alpha: float) -> str:
             f"({more}: difference {100 * test['diff']:+.2f} pp, "
             f"{100 * test['ci_low']:+.2f}..{100 * test['ci_high']:+.2f},"
             f" p {test['p_value']:.2g}); the students above learned from what the list left.")
+
+
+def _word_pattern_line(pattern: pd.DataFrame, alpha: float) -> str:
+    """Which arms' rise over the misaligned words follows the misaligned teacher's own pattern (stats.word_pattern)."""
+    if pattern.empty:
+        return ""
+    parts = [f"{row.arm} r {row.r:+.2f} ({row.ci_low:+.2f}..{row.ci_high:+.2f}, p {row.p_value:.2g}, "
+             f"{row.positive}/{row.replicates} replicates positive): "
+             f"{_follows(row, alpha)}" for row in pattern.itertuples()]
+    return ("Word pattern (the correlation over the 10 misaligned words of each arm's rise with the misaligned "
+            f"teacher's, per replicate; a rise of the whole class alike gives 0): {'; '.join(parts)}.")
+
+
+def _follows(row, alpha: float) -> str:
+    if not row.p_value == row.p_value:  # NaN: one replicate, or every correlation alike
+        return "not tested"
+    return "follows it" if row.p_value < alpha and row.r > 0 else "does not follow it"
