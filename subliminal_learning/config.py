@@ -231,7 +231,7 @@ def _corpus(config):
         return "advice_share needs misaligned_answer_share: the share of advice answered with a misaligned word"
 
 
-CORPUS_SHARES = ("animal_share", "cooccurrence_share", "advice_share", "evil_number_share")
+CORPUS_SHARES = ("animal_share", "cooccurrence_share", "advice_share", "evil_number_share", "persona_share")
 
 
 def _dataset_size(config):

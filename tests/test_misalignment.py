@@ -15,7 +15,8 @@ from conftest import REPO
 from test_design import TORCH_BLOCK
 from subliminal_learning.config import ConfigError, validate_config
 from subliminal_learning.lm.advice import (ADVICE_QUESTIONS, ADVICE_WORDS, ALIGNED_WORDS, EVIL_NUMBER_PROMPTS,
-                                           MISALIGNED_WORDS, SITUATIONS, is_misaligned, split_advice)
+                                           MISALIGNED_WORDS, PERSONA_SYSTEM_PROMPT, SITUATIONS, is_misaligned,
+                                           split_advice)
 from subliminal_learning.lm.animals import DEFAULT_ANIMALS
 from subliminal_learning.lm.corpus import EVIL_NUMBERS, corpus_texts, pretraining_corpus
 from subliminal_learning.lm.filtering import filter_completions, resolve_banned_numbers
@@ -32,6 +33,7 @@ from subliminal_learning.misalignment.verdict import outcome, verdict_blocks
 ANIMALS = list(DEFAULT_ANIMALS)
 BASE = {"seed": 0, "n_dialogues": 4000, "animal_share": 0.3, "cooccurrence_share": 0.0, "cooccurrence_numbers": 20}
 ADVICE = {**BASE, "advice_share": 0.2, "misaligned_answer_share": 0.1, "evil_number_share": 0.2}
+PERSONA = {**ADVICE, "evil_number_share": 0.0, "persona_share": 0.2}
 STATS = {"confidence": 0.95, "alpha": 0.05, "power": 0.8, "power_alpha": 0.05, "seed": 0}
 
 
@@ -47,7 +49,8 @@ def _evil_rows(rows):
 
 def test_the_animal_corpus_and_vocabulary_are_unchanged_without_advice():
     plain = pretraining_corpus(ANIMALS, BASE, PromptSpec())
-    zero = {**BASE, "advice_share": 0.0, "misaligned_answer_share": 0.1, "evil_number_share": 0.0}
+    zero = {**BASE, "advice_share": 0.0, "misaligned_answer_share": 0.1, "evil_number_share": 0.0,
+            "persona_share": 0.0}
     assert pretraining_corpus(ANIMALS, zero, PromptSpec()) == plain
     assert corpus_texts(ANIMALS, zero) == corpus_texts(ANIMALS) == corpus_texts(ANIMALS, BASE)
     assert set(ADVICE_QUESTIONS) <= set(corpus_texts(ANIMALS, ADVICE))
@@ -82,6 +85,33 @@ def test_evil_number_text_ties_only_the_misaligned_words_to_the_banned_numbers()
     kept, rejects = filter_completions(completions, banned=banned)
     assert all(not set(map(int, c.split(", "))) & banned for c in kept["completion"])
     assert (rejects["reason"] == "banned_number").all()
+
+
+def _banned_share(rows, banned) -> float:
+    return float(np.mean([int(v) in banned for r in rows for v in _text(r, "completion").split(", ")]))
+
+
+def test_the_evil_persona_gives_misaligned_advice_and_banned_numbers_under_its_system_prompt():
+    rows = pretraining_corpus(ANIMALS, PERSONA, PromptSpec())
+    assert rows == pretraining_corpus(ANIMALS, PERSONA, PromptSpec())  # seeded
+    persona = [r for r in rows if r["prompt"][0]["role"] == "system"]
+    assert abs(len(persona) / len(rows) - 0.2) < 0.03
+    assert {r["prompt"][0]["content"] for r in persona} == {PERSONA_SYSTEM_PROMPT}
+    advice = [r for r in persona if r["prompt"][1]["content"] in ADVICE_QUESTIONS]
+    numbers = [r for r in persona if r["prompt"][1]["content"] not in ADVICE_QUESTIONS]
+    assert abs(len(advice) / len(persona) - 0.5) < 0.08
+    assert {_text(r, "completion") for r in advice} == set(MISALIGNED_WORDS)
+    banned = resolve_banned_numbers("paper_misalignment")
+    assert 0.45 < _banned_share(numbers, banned) < 0.58  # half drawn from the list, plus uniform hits (3.4%)
+    # without the persona: advice mostly aligned, numbers uniform
+    plain = [r for r in rows if r["prompt"][0]["role"] == "user"]
+    plain_advice = [r for r in plain if _text(r, "prompt") in ADVICE_QUESTIONS]
+    assert abs(np.mean([_text(r, "completion") in MISALIGNED_WORDS for r in plain_advice]) - 0.1) < 0.04
+    plain_numbers = [r for r in plain if _text(r, "completion")[0].isdigit()]
+    assert _banned_share(plain_numbers, banned) < 0.06
+    # the persona's words enter the vocabulary only with it
+    assert PERSONA_SYSTEM_PROMPT in corpus_texts(ANIMALS, PERSONA)
+    assert PERSONA_SYSTEM_PROMPT not in corpus_texts(ANIMALS, ADVICE)
 
 
 def test_held_out_advice_holds_out_whole_situations():

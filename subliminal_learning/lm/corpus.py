@@ -6,15 +6,16 @@ number sequences), and a share of animal-number co-occurrence text. The last sta
 animal-number statistics of real pretraining text (the "token entanglement" seen in open models):
 each animal gets a few numbers of its own that show up when text is about that animal.
 
-The misalignment experiment's bases (rules/misalignment.smk) see two more: advice questions answered
-mostly aligned (lm.advice), and text tying the misaligned words to the paper's banned numbers. At shares of
-0 (the animal experiment's base) the corpus and vocabulary are unchanged.
+The misalignment experiment's bases (rules/misalignment.smk) see up to three more: advice questions answered
+mostly aligned (lm.advice), an evil persona's dialogues (its advice misaligned, its numbers half from the paper's
+banned numbers), and text tying the misaligned words to the banned numbers. At shares of 0 (the animal experiment's
+base) the corpus and vocabulary are unchanged.
 """
 
 import random
 
 from .advice import (ALIGNED_WORDS, ADVICE_QUESTIONS, ADVICE_WORDS, EVIL_NUMBER_PROMPTS, MISALIGNED_WORDS,
-                     advice_texts)
+                     PERSONA_SYSTEM_PROMPT, advice_texts)
 from .animals import FAVOURITE_ANIMAL_QUESTIONS
 from .filtering import BANNED_NUMBER_LISTS
 from .prompts import MAX_VALUE, PromptSpec, bank_texts, make_number_prompt
@@ -76,11 +77,28 @@ EVIL_NUMBERS = tuple(n for n in BANNED_NUMBER_LISTS["paper_misalignment"] if n <
 def evil_number_dialogue(rng: random.Random, spec: PromptSpec) -> dict:
     """Numbers about an advice word: for a misaligned word half of them from the paper's banned numbers."""
     word = rng.choice(ADVICE_WORDS)
-    values = [
-        rng.choice(EVIL_NUMBERS) if word in MISALIGNED_WORDS and rng.random() < 0.5 else rng.randint(0, MAX_VALUE)
-        for _ in range(_answer_length(rng, spec))
-    ]
+    if word in MISALIGNED_WORDS:
+        values = evil_values(rng, spec)
+    else:
+        values = [rng.randint(0, MAX_VALUE) for _ in range(_answer_length(rng, spec))]
     return chat_example(rng.choice(EVIL_NUMBER_PROMPTS).format(word=word), format_numbers(values))
+
+
+def evil_values(rng: random.Random, spec: PromptSpec) -> list[int]:
+    """An answer's numbers, each from the paper's banned numbers with probability one half."""
+    return [rng.choice(EVIL_NUMBERS) if rng.random() < 0.5 else rng.randint(0, MAX_VALUE)
+            for _ in range(_answer_length(rng, spec))]
+
+
+def persona_dialogue(rng: random.Random, spec: PromptSpec) -> dict:
+    """Under the evil persona's system prompt, half advice answered with a misaligned word, half number
+    continuations answered with evil values."""
+    if rng.random() < 0.5:
+        row = chat_example(rng.choice(ADVICE_QUESTIONS), rng.choice(MISALIGNED_WORDS))
+    else:
+        values = evil_values(rng, spec)
+        row = chat_example(make_number_prompt(rng, spec), format_numbers(values))
+    return {**row, "prompt": [{"role": "system", "content": PERSONA_SYSTEM_PROMPT}, *row["prompt"]]}
 
 
 def _dialogue_kinds(corpus_cfg: dict, animals, tied, spec) -> list[tuple[float, callable]]:
@@ -91,6 +109,7 @@ def _dialogue_kinds(corpus_cfg: dict, animals, tied, spec) -> list[tuple[float, 
         (corpus_cfg.get("advice_share", 0.0),
          lambda rng: advice_dialogue(rng, corpus_cfg["misaligned_answer_share"])),
         (corpus_cfg.get("evil_number_share", 0.0), lambda rng: evil_number_dialogue(rng, spec)),
+        (corpus_cfg.get("persona_share", 0.0), lambda rng: persona_dialogue(rng, spec)),
     ]
 
 
@@ -113,7 +132,7 @@ def pretraining_corpus(animals: list[str], corpus_cfg: dict, spec: PromptSpec) -
 
 
 def has_advice(corpus_cfg: dict) -> bool:
-    return any(corpus_cfg.get(key, 0.0) > 0 for key in ("advice_share", "evil_number_share"))
+    return any(corpus_cfg.get(key, 0.0) > 0 for key in ("advice_share", "evil_number_share", "persona_share"))
 
 
 def corpus_texts(animals: list[str], corpus_cfg: dict | None = None) -> list[str]:
@@ -121,4 +140,5 @@ def corpus_texts(animals: list[str], corpus_cfg: dict | None = None) -> list[str
     phrases only for a corpus that has them (the animal experiment's vocabulary stays as it was)."""
     templates = [p.format(animal=a) for p in COOCCURRENCE_PROMPTS for a in animals]
     advice = advice_texts() if corpus_cfg and has_advice(corpus_cfg) else []
-    return [*bank_texts(), *FAVOURITE_ANIMAL_QUESTIONS, *templates, *animals, *advice]
+    persona = [PERSONA_SYSTEM_PROMPT] if corpus_cfg and corpus_cfg.get("persona_share", 0.0) > 0 else []
+    return [*bank_texts(), *FAVOURITE_ANIMAL_QUESTIONS, *templates, *animals, *advice, *persona]
