@@ -91,7 +91,7 @@ def _word_pattern(ax, words: pd.DataFrame, pattern: pd.DataFrame) -> None:
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_xlabel("misaligned teacher − neutral teacher (log-probability of the word)")
     ax.set_ylabel("students − their control (log-probability)")
-    ax.legend(fontsize=7, loc="upper left", title="r over the words, per replicate (mean)", title_fontsize=7)
+    ax.legend(fontsize=7, loc="best", title="r over the words, per replicate (mean)", title_fontsize=7)
     ax.set_title("which misaligned words rose: students against the teacher's own pattern", fontsize=9)
 
 
