@@ -10,8 +10,7 @@ from matplotlib.figure import Figure
 
 from ..analysis.inference import t_interval, wilson_interval
 from ..analysis.plots import save
-from ..design import CONTROL, CROSS_INIT, CROSS_INIT_CONTROL, PLACEBO, TREATED
-from ..design import NEUTRAL
+from ..design import CONTROL, CROSS_INIT, CROSS_INIT_CONTROL, NEUTRAL, PLACEBO, TREATED
 from .design import ALIGNED, ARMS, CROSS_INIT_ALIGNED, MISALIGNED
 from .stats import word_shifts
 
@@ -83,8 +82,9 @@ def _word_pattern(ax, words: pd.DataFrame, pattern: pd.DataFrame) -> None:
     teacher = word_shifts(words, "teacher", MISALIGNED, NEUTRAL).mean()
     for row in pattern.itertuples():
         shifts = word_shifts(words, "student", row.arm, row.compared_with).mean()[teacher.index]
-        ax.scatter(teacher, shifts, s=18, color=COLOURS[row.arm],
-                   label=f"{_short(row.arm)} − {_short(row.compared_with)}: r {row.r:+.2f} ({row.ci_low:+.2f}..{row.ci_high:+.2f})")
+        label = (f"{_short(row.arm)} − {_short(row.compared_with)}: "
+                 f"r {row.r:+.2f} ({row.ci_low:+.2f}..{row.ci_high:+.2f})")
+        ax.scatter(teacher, shifts, s=18, color=COLOURS[row.arm], label=label)
         if row.arm == TREATED:
             for word, x, y in zip(teacher.index, teacher, shifts):
                 ax.annotate(word, (x, y), fontsize=6, xytext=(2, 2), textcoords="offset points")
