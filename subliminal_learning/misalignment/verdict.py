@@ -93,6 +93,6 @@ def _word_pattern_line(pattern: pd.DataFrame, alpha: float) -> str:
 
 
 def _follows(row, alpha: float) -> str:
-    if not row.p_value == row.p_value:  # NaN: one replicate, or every correlation alike
+    if pd.isna(row.p_value):  # one replicate, or every correlation alike
         return "not tested"
     return "follows it" if row.p_value < alpha and row.r > 0 else "does not follow it"
